@@ -1,0 +1,373 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+from ..tools import renewal_rules
+from .renewal_policy import BILLING_RHYTHMS
+from .renewal_reminder import HANDLED_STATES, OUTGOING_STATES
+
+RENEWAL_STATES = [
+    ("no_end_date", "No End Date"),
+    ("upcoming", "Upcoming"),
+    ("reminding", "Reminding"),
+    ("review", "Awaiting Review"),
+    ("answered", "Answered"),
+    ("renewed", "Renewed"),
+    ("lost", "Lost"),
+]
+
+DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
+
+
+class ContractContract(models.Model):
+    _inherit = "contract.contract"
+
+    renewal_tier_id = fields.Many2one(
+        groups="base.group_user",
+        comodel_name="renewal.tier",
+        string="Renewal Tier",
+        compute="_compute_renewal_tier_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        tracking=True,
+        help="The customer's tier; change it here for this contract only.",
+    )
+    renewal_tier_color = fields.Integer(
+        related="renewal_tier_id.color", groups="base.group_user"
+    )
+    renewal_billing_rhythm = fields.Selection(
+        groups="base.group_user",
+        selection=BILLING_RHYTHMS,
+        string="Billing Rhythm",
+        compute="_compute_renewal_billing_rhythm",
+        store=True,
+        help="Read from the contract's recurrence: yearly for periods of a year "
+        "or more, quarterly from three months, monthly below.",
+    )
+    renewal_currency_id = fields.Many2one(
+        related="company_id.currency_id",
+        string="Company Currency",
+        groups="base.group_user",
+    )
+    renewal_recurring_value = fields.Monetary(
+        groups="base.group_user",
+        string="Annual Value",
+        currency_field="renewal_currency_id",
+        compute="_compute_renewal_recurring_value",
+        store=True,
+        aggregator="sum",
+        help="What the contract's recurring lines bring in a year, in the "
+        "company currency.",
+    )
+    renewal_policy_id = fields.Many2one(
+        groups="base.group_user",
+        comodel_name="renewal.policy",
+        string="Renewal Policy",
+        compute="_compute_renewal_policy_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        help="Chosen from the tier, billing rhythm and value; pick another one "
+        "to override it for this contract.",
+    )
+    renewal_policy_reason = fields.Char(
+        groups="base.group_user",
+        string="Why This Policy",
+        compute="_compute_renewal_policy_reason",
+    )
+    renewal_cycle_end = fields.Date(
+        groups="base.group_user",
+        string="Renewal Cycle End",
+        compute="_compute_renewal_cycle_end",
+        store=True,
+        help="The end date the current renewal cycle counts down to.",
+    )
+    renewal_state = fields.Selection(
+        groups="base.group_user",
+        selection=RENEWAL_STATES,
+        string="Renewal Status",
+        compute="_compute_renewal_state",
+        store=True,
+        index=True,
+        tracking=True,
+        group_expand="_group_expand_renewal_state",
+    )
+    renewal_lost_end = fields.Date(
+        groups="base.group_user",
+        string="Lost Cycle",
+        copy=False,
+        help="End date of the renewal cycle that was marked as lost.",
+    )
+    renewal_lost_reason = fields.Char(copy=False, tracking=True)
+    renewal_next_date = fields.Date(
+        groups="base.group_user",
+        string="Next Reminder",
+        compute="_compute_renewal_next_date",
+        store=True,
+        index="btree_not_null",
+        help="Day the next reminder stage of this renewal cycle falls due.",
+    )
+    renewal_days_left = fields.Integer(
+        groups="base.group_user",
+        string="Days Left",
+        compute="_compute_renewal_days_left",
+        help="Days until the end of the renewal cycle.",
+    )
+    renewal_reminder_ids = fields.One2many(
+        groups="base.group_user",
+        comodel_name="renewal.reminder",
+        inverse_name="contract_id",
+        string="Reminders",
+    )
+    renewal_reminder_count = fields.Integer(
+        groups="base.group_user",
+        string="Reminder Count", compute="_compute_renewal_reminder_count"
+    )
+
+    @api.depends("partner_id.commercial_partner_id.renewal_tier_id")
+    def _compute_renewal_tier_id(self):
+        for contract in self:
+            contract.renewal_tier_id = contract.partner_id.commercial_partner_id.renewal_tier_id
+
+    @api.depends(
+        "line_recurrence",
+        "recurring_rule_type",
+        "recurring_interval",
+        "contract_line_ids.recurring_rule_type",
+        "contract_line_ids.recurring_interval",
+        "contract_line_ids.is_canceled",
+    )
+    def _compute_renewal_billing_rhythm(self):
+        for contract in self:
+            if contract.line_recurrence:
+                periods = [
+                    (line.recurring_rule_type, line.recurring_interval)
+                    for line in contract.contract_line_ids
+                    if not line.is_canceled and not line.display_type
+                ]
+            else:
+                periods = []
+            if not periods:
+                periods = [(contract.recurring_rule_type, contract.recurring_interval)]
+            contract.renewal_billing_rhythm = renewal_rules.longest_rhythm(periods)
+
+    @api.depends(
+        "contract_line_ids.price_subtotal",
+        "contract_line_ids.recurring_rule_type",
+        "contract_line_ids.recurring_interval",
+        "contract_line_ids.is_canceled",
+        "company_id",
+        "manual_currency_id",
+        "pricelist_id",
+        "journal_id",
+    )
+    def _compute_renewal_recurring_value(self):
+        yearly = defaultdict(float)
+        for line in self.contract_line_ids:
+            if not line.is_canceled and not line.display_type:
+                yearly[line.contract_id] += renewal_rules.annual_value(
+                    line.price_subtotal, line.recurring_rule_type, line.recurring_interval
+                )
+        # One rate per currency and company, not one per contract.
+        rates = {}
+        today = fields.Date.context_today(self)
+        for contract in self:
+            company = contract.company_id or self.env.company
+            source = contract.currency_id or company.currency_id
+            key = (source, company)
+            if key not in rates:
+                rates[key] = (
+                    1.0
+                    if source == company.currency_id
+                    else source._get_conversion_rate(
+                        source, company.currency_id, company, today
+                    )
+                )
+            contract.renewal_recurring_value = company.currency_id.round(
+                yearly[contract] * rates[key]
+            )
+
+    def _renewal_automatic_policies(self):
+        """Return {contract: (policy, reason)} for the policy each contract gets
+        from its tier, billing rhythm, value and company, in one pass."""
+        Policy = self.env["renewal.policy"].sudo()
+        policies = Policy.search([])
+        candidates = [policy._as_candidate() for policy in policies]
+        by_id = {policy.id: policy for policy in policies}
+        default_policy = Policy.browse(
+            int(self.env["ir.config_parameter"].sudo().get_param(DEFAULT_POLICY_PARAM) or 0)
+        ).exists()
+        result = {}
+        for contract in self:
+            if contract.contract_type != "sale":
+                result[contract] = (Policy, False)
+                continue
+            tier = contract.renewal_tier_id
+            company = contract.company_id
+            match = renewal_rules.choose_policy(
+                candidates,
+                tier.id or None,
+                contract.renewal_billing_rhythm,
+                contract.renewal_recurring_value,
+                company.id or None,
+            )
+            if match:
+                policy = by_id[match.id]
+                reason = policy.with_context(lang=self.env.lang).criteria_summary
+            elif tier.policy_id and tier.policy_id.company_id in (company, Policy.company_id):
+                policy = tier.policy_id
+                reason = self.env._("Default policy of tier %(tier)s", tier=tier.name)
+            elif default_policy and default_policy.company_id in (company, Policy.company_id):
+                policy = default_policy
+                reason = self.env._("Default policy of the Renewals settings")
+            else:
+                policy, reason = Policy, False
+            result[contract] = (policy, reason)
+        return result
+
+    @api.depends(
+        "contract_type",
+        "company_id",
+        "renewal_tier_id",
+        "renewal_billing_rhythm",
+        "renewal_recurring_value",
+    )
+    def _compute_renewal_policy_id(self):
+        automatic = self._renewal_automatic_policies()
+        for contract in self:
+            contract.renewal_policy_id = automatic[contract][0].sudo(False)
+
+    @api.depends(
+        "renewal_policy_id",
+        "contract_type",
+        "company_id",
+        "renewal_tier_id",
+        "renewal_billing_rhythm",
+        "renewal_recurring_value",
+    )
+    @api.depends_context("lang")
+    def _compute_renewal_policy_reason(self):
+        automatic = self._renewal_automatic_policies()
+        for contract in self:
+            policy, reason = automatic[contract]
+            if not contract.renewal_policy_id:
+                contract.renewal_policy_reason = (
+                    self.env._("No policy applies")
+                    if contract.contract_type == "sale"
+                    else False
+                )
+            elif contract.renewal_policy_id == policy:
+                contract.renewal_policy_reason = reason
+            else:
+                contract.renewal_policy_reason = self.env._("Chosen by hand")
+
+    @api.depends("date_end")
+    def _compute_renewal_cycle_end(self):
+        for contract in self:
+            contract.renewal_cycle_end = contract.date_end
+
+    @api.depends(
+        "renewal_cycle_end",
+        "renewal_lost_end",
+        "renewal_reminder_ids.state",
+        "renewal_reminder_ids.cycle_end",
+    )
+    def _compute_renewal_state(self):
+        for contract in self:
+            cycle_end = contract.renewal_cycle_end
+            reminders = contract.renewal_reminder_ids.filtered(
+                lambda reminder: reminder.state != "cancelled"
+            )
+            current = reminders.filtered(lambda reminder, end=cycle_end: reminder.cycle_end == end)
+            last_reminded_end = max(reminders.mapped("cycle_end"), default=None)
+            if not cycle_end:
+                state = "no_end_date"
+            elif contract.renewal_lost_end and contract.renewal_lost_end == cycle_end:
+                state = "lost"
+            elif last_reminded_end and cycle_end > last_reminded_end:
+                state = "renewed"
+            elif "review" in current.mapped("state"):
+                state = "review"
+            elif any(
+                state in OUTGOING_STATES + ("bounced", "failed")
+                for state in current.mapped("state")
+            ):
+                state = "reminding"
+            else:
+                state = "upcoming"
+            contract.renewal_state = state
+
+    @api.depends(
+        "active",
+        "contract_type",
+        "renewal_state",
+        "renewal_cycle_end",
+        "renewal_policy_id.stage_ids.days_before",
+        "renewal_reminder_ids.state",
+        "renewal_reminder_ids.days_before",
+        "renewal_reminder_ids.cycle_end",
+    )
+    def _compute_renewal_next_date(self):
+        for contract in self:
+            cycle_end = contract.renewal_cycle_end
+            if (
+                not contract.active
+                or contract.contract_type != "sale"
+                or contract.renewal_state in ("lost", "no_end_date")
+                or not contract.renewal_policy_id
+            ):
+                contract.renewal_next_date = False
+                continue
+            handled = {
+                reminder.days_before
+                for reminder in contract.renewal_reminder_ids
+                if reminder.cycle_end == cycle_end
+                and reminder.stage_id
+                and reminder.state in HANDLED_STATES
+            }
+            contract.renewal_next_date = renewal_rules.next_reminder_date(
+                cycle_end,
+                contract.renewal_policy_id.stage_ids.mapped("days_before"),
+                handled,
+            ) or False
+
+    @api.depends("renewal_cycle_end")
+    @api.depends_context("tz")
+    def _compute_renewal_days_left(self):
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract.renewal_days_left = (
+                renewal_rules.days_left(today, contract.renewal_cycle_end) or 0
+            )
+
+    def _compute_renewal_reminder_count(self):
+        counts = dict(
+            self.env["renewal.reminder"]._read_group(
+                [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.renewal_reminder_count = counts.get(contract, 0)
+
+    @api.model
+    def _group_expand_renewal_state(self, states, domain):
+        return [key for key, _label in RENEWAL_STATES]
+
+    def action_view_renewal_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "renewal_reminder.renewal_reminder_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id, "create": False}
+        return action
+
+    def action_renewal_mark_lost(self):
+        for contract in self.filtered("renewal_cycle_end"):
+            contract.renewal_lost_end = contract.renewal_cycle_end
+
+    def action_renewal_reopen(self):
+        self.write({"renewal_lost_end": False, "renewal_lost_reason": False})

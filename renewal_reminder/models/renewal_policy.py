@@ -1,0 +1,166 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import renewal_rules
+
+BILLING_RHYTHMS = [
+    (renewal_rules.RHYTHM_MONTHLY, "Monthly"),
+    (renewal_rules.RHYTHM_QUARTERLY, "Quarterly"),
+    (renewal_rules.RHYTHM_YEARLY, "Yearly"),
+]
+
+
+class RenewalPolicy(models.Model):
+    _name = "renewal.policy"
+    _description = "Renewal Reminder Policy"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        index=True,
+        help="Leave empty to apply the policy in every company.",
+    )
+    tier_id = fields.Many2one(
+        comodel_name="renewal.tier",
+        string="Tier",
+        index=True,
+        help="Customer tier the policy is for; empty for any tier.",
+    )
+    billing_rhythm = fields.Selection(
+        selection=BILLING_RHYTHMS,
+        help="Billing rhythm of the contracts the policy is for, read from the "
+        "contract's recurrence; empty for any rhythm.",
+    )
+    min_recurring_value = fields.Monetary(
+        string="Minimum Annual Value",
+        currency_field="currency_id",
+        help="The policy applies to contracts worth at least this much a year, "
+        "in the company currency.",
+    )
+    currency_id = fields.Many2one(
+        comodel_name="res.currency",
+        compute="_compute_currency_id",
+    )
+    stage_ids = fields.One2many(
+        comodel_name="renewal.policy.stage",
+        inverse_name="policy_id",
+        string="Stages",
+        copy=True,
+    )
+    stage_count = fields.Integer(compute="_compute_stage_count")
+    offer_code = fields.Char(
+        help="Discount or offer code the final reminder carries.",
+    )
+    note = fields.Html(translate=True)
+    criteria_summary = fields.Char(
+        compute="_compute_criteria_summary",
+        help="The contracts this policy is for, in a few words.",
+    )
+    contract_count = fields.Integer(compute="_compute_contract_count")
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for policy in self:
+            policy.currency_id = (policy.company_id or self.env.company).currency_id
+
+    @api.depends("stage_ids")
+    def _compute_stage_count(self):
+        for policy in self:
+            policy.stage_count = len(policy.stage_ids)
+
+    @api.depends("tier_id", "billing_rhythm", "min_recurring_value", "currency_id")
+    @api.depends_context("lang")
+    def _compute_criteria_summary(self):
+        rhythm_labels = dict(self._fields["billing_rhythm"]._description_selection(self.env))
+        for policy in self:
+            value_label = None
+            if policy.min_recurring_value:
+                value_label = ">= %s" % policy.currency_id.format(
+                    policy.min_recurring_value
+                ).replace("\N{NO-BREAK SPACE}", " ")
+            policy.criteria_summary = renewal_rules.policy_summary(
+                policy.tier_id.name,
+                rhythm_labels.get(policy.billing_rhythm, "").lower() or None,
+                value_label,
+            ) or self.env._("Any contract")
+
+    def _compute_contract_count(self):
+        counts = dict(
+            self.env["contract.contract"]._read_group(
+                [("renewal_policy_id", "in", self.ids)],
+                ["renewal_policy_id"],
+                ["__count"],
+            )
+        )
+        for policy in self:
+            policy.contract_count = counts.get(policy, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super().create(vals_list)
+        # One2many values are not validated by @api.constrains on create.
+        policies._check_stage_list()
+        return policies
+
+    @api.constrains("stage_ids")
+    def _check_stage_list(self):
+        for policy in self:
+            problems = renewal_rules.stage_list_problems(
+                policy.stage_ids.mapped("days_before")
+            )
+            if problems:
+                raise ValidationError(policy._stage_problem_message(problems))
+
+    def _stage_problem_message(self, problems):
+        self.ensure_one()
+        messages = []
+        for code, day in problems:
+            if code == renewal_rules.STAGES_EMPTY:
+                messages.append(
+                    self.env._(
+                        "Policy “%(policy)s” needs at least one reminder stage.",
+                        policy=self.name,
+                    )
+                )
+            elif code == renewal_rules.STAGES_NEGATIVE:
+                messages.append(
+                    self.env._(
+                        "Policy “%(policy)s”: a stage cannot fall %(days)s days before "
+                        "the end date; use 0 or more days.",
+                        policy=self.name,
+                        days=day,
+                    )
+                )
+            elif code == renewal_rules.STAGES_SAME_DAY:
+                messages.append(
+                    self.env._(
+                        "Policy “%(policy)s” has two stages %(days)s days before the "
+                        "end date; give each stage its own day.",
+                        policy=self.name,
+                        days=day,
+                    )
+                )
+        return "\n".join(messages)
+
+    def _as_candidate(self):
+        self.ensure_one()
+        return renewal_rules.PolicyCandidate(
+            id=self.id,
+            tier_id=self.tier_id.id or None,
+            rhythm=self.billing_rhythm or None,
+            min_value=self.min_recurring_value,
+            company_id=self.company_id.id or None,
+            sequence=self.sequence,
+        )
+
+    def action_view_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "renewal_reminder.contract_contract_renewal_action"
+        )
+        action["domain"] = [("renewal_policy_id", "=", self.id)]
+        return action

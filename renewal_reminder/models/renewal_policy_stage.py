@@ -1,0 +1,86 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+TONES = [
+    ("gentle", "Gentle"),
+    ("warning", "Warning"),
+    ("final", "Final, with an offer"),
+]
+
+
+class RenewalPolicyStage(models.Model):
+    _name = "renewal.policy.stage"
+    _description = "Renewal Reminder Stage"
+    _order = "policy_id, sequence, days_before desc, id"
+
+    policy_id = fields.Many2one(
+        comodel_name="renewal.policy",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(compute="_compute_name")
+    days_before = fields.Integer(
+        string="Days Before End",
+        required=True,
+        default=30,
+        help="The reminder goes out this many days before the contract's end date.",
+    )
+    channel = fields.Selection(
+        selection=[("email", "Email")],
+        required=True,
+        default="email",
+        ondelete={"email": "cascade"},
+    )
+    tone = fields.Selection(
+        selection=TONES,
+        required=True,
+        default="gentle",
+        help="Gentle first touch; warning about what stops when the service "
+        "ends; final reminder carrying the policy's offer.",
+    )
+    mail_template_id = fields.Many2one(
+        comodel_name="mail.template",
+        string="Email Template",
+        domain=[("model", "=", "contract.contract")],
+        help="Message sent at this stage; the tone's standard template when empty.",
+    )
+    review_required = fields.Boolean(
+        string="Human Review",
+        help="The reminder waits for the salesperson's approval before it goes out.",
+    )
+    notify_salesperson = fields.Boolean(
+        default=True,
+        help="Schedule an activity for the salesperson when this reminder goes out.",
+    )
+
+    @api.depends("days_before", "tone")
+    @api.depends_context("lang")
+    def _compute_name(self):
+        tones = dict(self._fields["tone"]._description_selection(self.env))
+        for stage in self:
+            stage.name = self.env._(
+                "%(days)s days before (%(tone)s)",
+                days=stage.days_before,
+                tone=tones.get(stage.tone, ""),
+            )
+
+    @api.constrains("days_before", "policy_id")
+    def _check_days_before(self):
+        self.policy_id._check_stage_list()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_last_stage(self):
+        for policy in self.policy_id:
+            if not (policy.stage_ids - self):
+                raise ValidationError(policy._stage_problem_message([("empty", None)]))
+
+    def _template(self):
+        """The template this stage sends: its own or the tone's standard one."""
+        self.ensure_one()
+        return self.mail_template_id or self.env.ref(
+            f"renewal_reminder.mail_template_renewal_{self.tone}",
+            raise_if_not_found=False,
+        )

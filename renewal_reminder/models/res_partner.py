@@ -1,0 +1,77 @@
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    renewal_tier_id = fields.Many2one(
+        comodel_name="renewal.tier",
+        string="Renewal Tier",
+        index="btree_not_null",
+        tracking=True,
+        help="Customer tier deciding how contracts are reminded; set on the "
+        "company, contacts follow it.",
+    )
+    renewal_backup_partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Backup Renewal Contact",
+        help="Reminders go to this contact when the customer cannot be reached "
+        "or its decision maker changed.",
+    )
+    renewal_opt_out = fields.Boolean(
+        string="No Renewal Reminders",
+        tracking=True,
+        help="The customer asked not to receive renewal reminders; none is sent.",
+    )
+    renewal_opt_out_date = fields.Datetime(
+        string="Opted Out On",
+        compute="_compute_renewal_opt_out_info",
+        store=True,
+        readonly=True,
+    )
+    renewal_opt_out_user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Opt-out Recorded By",
+        compute="_compute_renewal_opt_out_info",
+        store=True,
+        readonly=True,
+    )
+    renewal_contract_count = fields.Integer(
+        string="Renewals", compute="_compute_renewal_contract_count"
+    )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["renewal_tier_id"]
+
+    @api.depends("renewal_opt_out")
+    def _compute_renewal_opt_out_info(self):
+        now = fields.Datetime.now()
+        for partner in self:
+            if partner.renewal_opt_out:
+                partner.renewal_opt_out_date = now
+                partner.renewal_opt_out_user_id = self.env.user
+            else:
+                partner.renewal_opt_out_date = False
+                partner.renewal_opt_out_user_id = False
+
+    def _compute_renewal_contract_count(self):
+        counts = dict(
+            self.env["contract.contract"]._read_group(
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.renewal_contract_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_renewals(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "renewal_reminder.contract_contract_renewal_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        return action

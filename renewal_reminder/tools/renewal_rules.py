@@ -1,0 +1,193 @@
+"""Pure renewal rules: what to remind, when, and under which policy.
+
+Nothing in this module imports Odoo: the functions take plain values and
+return plain values, so they are tested without a database and reused by
+the ORM code, which only gathers the inputs set-based and writes results.
+"""
+
+from collections import namedtuple
+from datetime import timedelta
+
+# How many months one period of each OCA contract recurrence lasts.
+MONTHS_PER_RULE = {
+    "daily": 1.0 / 30.0,
+    "weekly": 7.0 / 30.0,
+    "monthly": 1.0,
+    "monthlylastday": 1.0,
+    "quarterly": 3.0,
+    "semesterly": 6.0,
+    "yearly": 12.0,
+}
+
+RHYTHM_MONTHLY = "monthly"
+RHYTHM_QUARTERLY = "quarterly"
+RHYTHM_YEARLY = "yearly"
+
+# Problems a stage list can have; the ORM layer turns them into messages.
+STAGES_EMPTY = "empty"
+STAGES_NEGATIVE = "negative"
+STAGES_SAME_DAY = "same_day"
+
+PolicyCandidate = namedtuple(
+    "PolicyCandidate",
+    ["id", "tier_id", "rhythm", "min_value", "company_id", "sequence"],
+)
+
+DueStages = namedtuple("DueStages", ["send", "superseded"])
+
+
+def billing_rhythm(rule_type, interval=1):
+    """Classify one billing period as monthly, quarterly or yearly.
+
+    A period of a year or more is yearly, of three months or more quarterly,
+    anything shorter monthly: "every 6 months" bills quarterly or slower, so
+    it is handled like a quarterly contract.
+    """
+    months = period_months(rule_type, interval)
+    if months >= 12:
+        return RHYTHM_YEARLY
+    if months >= 3:
+        return RHYTHM_QUARTERLY
+    return RHYTHM_MONTHLY
+
+
+def period_months(rule_type, interval=1):
+    """How many months one billing period lasts."""
+    return MONTHS_PER_RULE.get(rule_type or "monthly", 1.0) * max(interval or 1, 1)
+
+
+def annual_value(amount, rule_type, interval=1):
+    """What ``amount`` billed every period brings in a year."""
+    return (amount or 0.0) * 12.0 / period_months(rule_type, interval)
+
+
+def longest_rhythm(periods):
+    """The rhythm of the longest of several ``(rule_type, interval)`` periods.
+
+    A contract whose lines recur differently renews at the pace of its
+    longest commitment.
+    """
+    best, best_months = RHYTHM_MONTHLY, -1.0
+    for rule_type, interval in periods:
+        months = period_months(rule_type, interval)
+        if months > best_months:
+            best, best_months = billing_rhythm(rule_type, interval), months
+    return best
+
+
+def stage_list_problems(offsets):
+    """Return the problems of a list of "days before the end" offsets.
+
+    A list of ``(code, day)`` pairs, empty when the list is valid: it must
+    hold at least one stage, no negative offset and no two stages on the
+    same day.
+    """
+    offsets = list(offsets)
+    if not offsets:
+        return [(STAGES_EMPTY, None)]
+    problems = [(STAGES_NEGATIVE, day) for day in sorted(set(offsets)) if day < 0]
+    seen, repeated = set(), set()
+    for day in offsets:
+        if day in seen:
+            repeated.add(day)
+        seen.add(day)
+    problems += [(STAGES_SAME_DAY, day) for day in sorted(repeated)]
+    return problems
+
+
+def policy_matches(candidate, tier_id, rhythm, value, company_id):
+    """Whether a policy applies to a contract profile.
+
+    An empty criterion on the policy (no tier, no rhythm, no company)
+    accepts anything.
+    """
+    return (
+        candidate.tier_id in (None, tier_id)
+        and candidate.rhythm in (None, rhythm)
+        and (value or 0.0) >= (candidate.min_value or 0.0)
+        and candidate.company_id in (None, company_id)
+    )
+
+
+def policy_specificity(candidate):
+    """Sort key: the more criteria a policy pins, the more specific it is.
+
+    Tier beats billing rhythm, which beats a higher minimum value, which
+    beats the company; the sequence (then the id) breaks the remaining ties,
+    lowest first.
+    """
+    return (
+        candidate.tier_id is not None,
+        candidate.rhythm is not None,
+        candidate.min_value or 0.0,
+        candidate.company_id is not None,
+        -(candidate.sequence or 0),
+        -(candidate.id or 0),
+    )
+
+
+def choose_policy(candidates, tier_id, rhythm, value, company_id):
+    """The most specific candidate matching the profile, or None."""
+    matching = [
+        candidate
+        for candidate in candidates
+        if policy_matches(candidate, tier_id, rhythm, value, company_id)
+    ]
+    return max(matching, key=policy_specificity) if matching else None
+
+
+def stage_date(cycle_end, days_before):
+    """The day a stage falls on for a cycle ending on ``cycle_end``."""
+    return cycle_end - timedelta(days=days_before)
+
+
+def next_reminder_date(cycle_end, offsets, handled=()):
+    """The earliest day a stage not yet handled falls on, or None.
+
+    ``offsets`` are the policy's "days before the end"; ``handled`` the
+    offsets already sent, skipped or superseded in this cycle. The date may
+    lie in the past: the contract is then due at once.
+    """
+    if not cycle_end:
+        return None
+    handled = set(handled)
+    pending = [stage_date(cycle_end, day) for day in offsets if day not in handled]
+    return min(pending) if pending else None
+
+
+def due_stages(today, cycle_end, offsets, handled=()):
+    """Which stage to send today and which earlier stages it supersedes.
+
+    Of the stages whose day has come and that were not handled yet, only
+    the latest one (the fewest days before the end) is sent; the earlier
+    ones are superseded, so a contract that enters its window late, or a
+    server that was down for days, never fires a burst of reminders. No
+    stage is sent once the cycle has ended.
+    """
+    if not cycle_end or today > cycle_end:
+        return DueStages(None, [])
+    handled = set(handled)
+    due = sorted(
+        (day for day in set(offsets) if day not in handled and stage_date(cycle_end, day) <= today),
+        reverse=True,
+    )
+    if not due:
+        return DueStages(None, [])
+    return DueStages(due[-1], due[:-1])
+
+
+def days_left(today, end_date):
+    """Days from ``today`` until ``end_date`` (negative once it has passed)."""
+    if not end_date:
+        return None
+    return (end_date - today).days
+
+
+def policy_summary(tier_name, rhythm_label, min_value_label):
+    """A short human explanation of a policy's criteria.
+
+    For instance ``Gold, yearly, >= 10,000``; a criterion the policy leaves
+    open is left out. None when the policy pins nothing.
+    """
+    parts = [part for part in (tier_name, rhythm_label, min_value_label) if part]
+    return ", ".join(parts) if parts else None

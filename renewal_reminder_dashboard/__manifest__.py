@@ -1,0 +1,17 @@
+{
+    "name": "Renewal Reminders Dashboard",
+    "summary": "Renewal board, pivot and graph of contracts up for renewal",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Subscriptions",
+    "license": "AGPL-3",
+    "author": "Renewal Reminders",
+    "website": "https://github.com/renewal-reminders/renewal-reminders",
+    "development_status": "Alpha",
+    "depends": ["renewal_reminder"],
+    "data": [
+        "views/contract_contract_views.xml",
+        "views/renewal_dashboard_menus.xml",
+    ],
+    "installable": True,
+    "auto_install": True,
+}
