@@ -1,0 +1,2 @@
+from . import test_renewal_board
+from . import test_renewal_board_http
