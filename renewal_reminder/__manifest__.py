@@ -1,6 +1,6 @@
 {
     "name": "Renewal Reminders",
-    "summary": "Customer tiers, renewal policies and multi-stage reminders for contracts",
+    "summary": "Customer tiers, renewal policies and reminder stages for contracts",
     "version": "18.0.1.0.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
@@ -25,6 +25,7 @@
     "demo": [
         "demo/renewal_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,
 }

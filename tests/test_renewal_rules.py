@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-RULES_PATH = Path(__file__).resolve().parents[1] / "renewal_reminder" / "tools" / "renewal_rules.py"
+RULES_PATH = (
+    Path(__file__).resolve().parents[1]
+    / "renewal_reminder"
+    / "tools"
+    / "renewal_rules.py"
+)
 _spec = importlib.util.spec_from_file_location("renewal_rules", RULES_PATH)
 rules = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rules)
@@ -40,7 +45,10 @@ def test_billing_rhythm_follows_the_length_of_one_period(rule_type, interval, ex
 
 
 def test_a_contract_renews_at_the_pace_of_its_longest_line():
-    assert rules.longest_rhythm([("monthly", 1), ("yearly", 1), ("quarterly", 1)]) == "yearly"
+    assert (
+        rules.longest_rhythm([("monthly", 1), ("yearly", 1), ("quarterly", 1)])
+        == "yearly"
+    )
     assert rules.longest_rhythm([("monthly", 1), ("monthly", 3)]) == "quarterly"
     assert rules.longest_rhythm([]) == "monthly"
 
@@ -59,7 +67,10 @@ def test_stage_list_problems():
     assert rules.stage_list_problems([0]) == []
     assert rules.stage_list_problems([]) == [("empty", None)]
     assert rules.stage_list_problems([30, -2, 3]) == [("negative", -2)]
-    assert rules.stage_list_problems([30, 15, 30, 15, 3]) == [("same_day", 15), ("same_day", 30)]
+    assert rules.stage_list_problems([30, 15, 30, 15, 3]) == [
+        ("same_day", 15),
+        ("same_day", 30),
+    ]
     assert rules.stage_list_problems([-1, -1]) == [("negative", -1), ("same_day", -1)]
 
 
@@ -90,20 +101,30 @@ def test_the_most_specific_matching_policy_wins(tier, rhythm, value, company, ex
 
 
 def test_no_policy_when_nothing_matches():
-    assert rules.choose_policy([GOLD, GOLD_YEARLY_BIG], TIER_STANDARD, "yearly", 1e6, COMPANY_A) is None
+    assert (
+        rules.choose_policy(
+            [GOLD, GOLD_YEARLY_BIG], TIER_STANDARD, "yearly", 1e6, COMPANY_A
+        )
+        is None
+    )
     assert rules.choose_policy([], TIER_GOLD, "yearly", 1e6, COMPANY_A) is None
 
 
 def test_sequence_breaks_a_tie_between_equally_specific_policies():
     first = Candidate(7, TIER_GOLD, None, 0.0, None, 1)
     second = Candidate(8, TIER_GOLD, None, 0.0, None, 2)
-    assert rules.choose_policy([second, first], TIER_GOLD, "monthly", 0.0, COMPANY_A) == first
+    assert (
+        rules.choose_policy([second, first], TIER_GOLD, "monthly", 0.0, COMPANY_A)
+        == first
+    )
 
 
 def test_next_reminder_date_is_the_earliest_stage_not_handled():
     end = date(2026, 12, 31)
     assert rules.next_reminder_date(end, [30, 15, 3]) == date(2026, 12, 1)
-    assert rules.next_reminder_date(end, [30, 15, 3], handled={30}) == date(2026, 12, 16)
+    assert rules.next_reminder_date(end, [30, 15, 3], handled={30}) == date(
+        2026, 12, 16
+    )
     assert rules.next_reminder_date(end, [30, 15, 3], handled={30, 15, 3}) is None
     assert rules.next_reminder_date(None, [30]) is None
     assert rules.next_reminder_date(end, []) is None
@@ -124,7 +145,10 @@ def test_due_stages_sends_only_the_latest_stage_due():
     # A server down for weeks catches up with the last stage only.
     assert rules.due_stages(date(2026, 12, 30), end, offsets) == (3, [30, 15])
     # Everything handled: nothing to do.
-    assert rules.due_stages(date(2026, 12, 30), end, offsets, handled={30, 15, 3}) == (None, [])
+    assert rules.due_stages(date(2026, 12, 30), end, offsets, handled={30, 15, 3}) == (
+        None,
+        [],
+    )
     # No reminder once the cycle has ended.
     assert rules.due_stages(date(2027, 1, 1), end, offsets) == (None, [])
 
@@ -136,6 +160,8 @@ def test_days_left():
 
 
 def test_policy_summary():
-    assert rules.policy_summary("Gold", "yearly", ">= 10,000") == "Gold, yearly, >= 10,000"
+    assert (
+        rules.policy_summary("Gold", "yearly", ">= 10,000") == "Gold, yearly, >= 10,000"
+    )
     assert rules.policy_summary("Gold", None, None) == "Gold"
     assert rules.policy_summary(None, None, None) is None

@@ -124,13 +124,16 @@ class ContractContract(models.Model):
     )
     renewal_reminder_count = fields.Integer(
         groups="base.group_user",
-        string="Reminder Count", compute="_compute_renewal_reminder_count"
+        string="Reminder Count",
+        compute="_compute_renewal_reminder_count",
     )
 
     @api.depends("partner_id.commercial_partner_id.renewal_tier_id")
     def _compute_renewal_tier_id(self):
         for contract in self:
-            contract.renewal_tier_id = contract.partner_id.commercial_partner_id.renewal_tier_id
+            contract.renewal_tier_id = (
+                contract.partner_id.commercial_partner_id.renewal_tier_id
+            )
 
     @api.depends(
         "line_recurrence",
@@ -169,7 +172,9 @@ class ContractContract(models.Model):
         for line in self.contract_line_ids:
             if not line.is_canceled and not line.display_type:
                 yearly[line.contract_id] += renewal_rules.annual_value(
-                    line.price_subtotal, line.recurring_rule_type, line.recurring_interval
+                    line.price_subtotal,
+                    line.recurring_rule_type,
+                    line.recurring_interval,
                 )
         # One rate per currency and company, not one per contract.
         rates = {}
@@ -198,7 +203,10 @@ class ContractContract(models.Model):
         candidates = [policy._as_candidate() for policy in policies]
         by_id = {policy.id: policy for policy in policies}
         default_policy = Policy.browse(
-            int(self.env["ir.config_parameter"].sudo().get_param(DEFAULT_POLICY_PARAM) or 0)
+            int(
+                self.env["ir.config_parameter"].sudo().get_param(DEFAULT_POLICY_PARAM)
+                or 0
+            )
         ).exists()
         result = {}
         for contract in self:
@@ -217,10 +225,16 @@ class ContractContract(models.Model):
             if match:
                 policy = by_id[match.id]
                 reason = policy.with_context(lang=self.env.lang).criteria_summary
-            elif tier.policy_id and tier.policy_id.company_id in (company, Policy.company_id):
+            elif tier.policy_id and tier.policy_id.company_id in (
+                company,
+                Policy.company_id,
+            ):
                 policy = tier.policy_id
                 reason = self.env._("Default policy of tier %(tier)s", tier=tier.name)
-            elif default_policy and default_policy.company_id in (company, Policy.company_id):
+            elif default_policy and default_policy.company_id in (
+                company,
+                Policy.company_id,
+            ):
                 policy = default_policy
                 reason = self.env._("Default policy of the Renewals settings")
             else:
@@ -281,7 +295,9 @@ class ContractContract(models.Model):
             reminders = contract.renewal_reminder_ids.filtered(
                 lambda reminder: reminder.state != "cancelled"
             )
-            current = reminders.filtered(lambda reminder, end=cycle_end: reminder.cycle_end == end)
+            current = reminders.filtered(
+                lambda reminder, end=cycle_end: reminder.cycle_end == end
+            )
             last_reminded_end = max(reminders.mapped("cycle_end"), default=None)
             if not cycle_end:
                 state = "no_end_date"
@@ -328,11 +344,14 @@ class ContractContract(models.Model):
                 and reminder.stage_id
                 and reminder.state in HANDLED_STATES
             }
-            contract.renewal_next_date = renewal_rules.next_reminder_date(
-                cycle_end,
-                contract.renewal_policy_id.stage_ids.mapped("days_before"),
-                handled,
-            ) or False
+            contract.renewal_next_date = (
+                renewal_rules.next_reminder_date(
+                    cycle_end,
+                    contract.renewal_policy_id.stage_ids.mapped("days_before"),
+                    handled,
+                )
+                or False
+            )
 
     @api.depends("renewal_cycle_end")
     @api.depends_context("tz")

@@ -75,7 +75,9 @@ class RenewalPolicy(models.Model):
     @api.depends("tier_id", "billing_rhythm", "min_recurring_value", "currency_id")
     @api.depends_context("lang")
     def _compute_criteria_summary(self):
-        rhythm_labels = dict(self._fields["billing_rhythm"]._description_selection(self.env))
+        rhythm_labels = dict(
+            self._fields["billing_rhythm"]._description_selection(self.env)
+        )
         for policy in self:
             value_label = None
             if policy.min_recurring_value:

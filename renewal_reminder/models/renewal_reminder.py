@@ -95,16 +95,20 @@ class RenewalReminder(models.Model):
     )
     days_before = fields.Integer(string="Days Before End")
     channel = fields.Selection(
-        selection=lambda self: self.env["renewal.policy.stage"]
-        ._fields["channel"]
-        ._description_selection(self.env),
+        selection=lambda self: (
+            self.env["renewal.policy.stage"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        ),
         required=True,
         default="email",
     )
     tone = fields.Selection(
-        selection=lambda self: self.env["renewal.policy.stage"]
-        ._fields["tone"]
-        ._description_selection(self.env),
+        selection=lambda self: (
+            self.env["renewal.policy.stage"]
+            ._fields["tone"]
+            ._description_selection(self.env)
+        ),
     )
     state = fields.Selection(
         selection=REMINDER_STATES,

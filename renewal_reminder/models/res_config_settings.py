@@ -15,7 +15,7 @@ class ResConfigSettings(models.TransientModel):
         string="Reminder Sender",
         config_parameter="renewal_reminder.sender_email",
         help="Address reminders are sent from, e.g. "
-        "\"Renewals <renewals@example.com>\"; the company's email when empty.",
+        '"Renewals <renewals@example.com>"; the company\'s email when empty.',
     )
     renewal_target_rate = fields.Float(
         string="Renewal Target (%)",
@@ -36,7 +36,9 @@ class ResConfigSettings(models.TransientModel):
 
     @api.depends("company_id")
     def _compute_renewal_review_tier_ids(self):
-        tiers = self.env["renewal.tier"].browse(self.env["renewal.tier"]._review_tier_ids())
+        tiers = self.env["renewal.tier"].browse(
+            self.env["renewal.tier"]._review_tier_ids()
+        )
         for settings in self:
             settings.renewal_review_tier_ids = tiers
 

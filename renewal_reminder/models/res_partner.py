@@ -64,7 +64,9 @@ class ResPartner(models.Model):
             )
         )
         for partner in self:
-            partner.renewal_contract_count = counts.get(partner.commercial_partner_id, 0)
+            partner.renewal_contract_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
 
     def action_view_renewals(self):
         self.ensure_one()

@@ -12,7 +12,9 @@ class TestAccess(RenewalCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.own = cls._create_contract(cls.customer_gold, user=cls.salesperson)
-        cls.others = cls._create_contract(cls.customer_standard, user=cls.other_salesperson)
+        cls.others = cls._create_contract(
+            cls.customer_standard, user=cls.other_salesperson
+        )
         cls.own_reminder = cls._create_reminder(cls.own, 45, "sent")
         cls.others_reminder = cls._create_reminder(cls.others, 30, "sent")
         cls.ours = cls.own | cls.others
@@ -43,7 +45,10 @@ class TestAccess(RenewalCommon):
         self.assertEqual(
             Reminder.search([("contract_id", "in", self.ours.ids)]), self.own_reminder
         )
-        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.addons.base.models.ir_rule"),
+        ):
             self.others.with_user(self.salesperson).read(["renewal_state"])
 
         # They work their own renewal: the form loads and the tier can change.
@@ -91,20 +96,32 @@ class TestAccess(RenewalCommon):
 
     def test_another_company_sees_nothing_of_ours(self):
         self.assertFalse(
-            self.env["contract.contract"].with_user(self.user_b).search([("id", "in", self.ours.ids)])
+            self.env["contract.contract"]
+            .with_user(self.user_b)
+            .search([("id", "in", self.ours.ids)])
         )
         self.assertFalse(
-            self.env["renewal.reminder"].with_user(self.user_b).search([("contract_id", "in", self.ours.ids)])
+            self.env["renewal.reminder"]
+            .with_user(self.user_b)
+            .search([("contract_id", "in", self.ours.ids)])
         )
         policies_b = self.env["renewal.policy"].with_user(self.user_b).search([])
         self.assertNotIn(self.policy_a_only, policies_b)
         # Policies shared by every company stay visible.
         self.assertIn(self.policy_gold, policies_b)
-        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.addons.base.models.ir_rule"),
+        ):
             self.policy_a_only.with_user(self.user_b).read(["name"])
 
     def test_portal_user_sees_nothing_of_it(self):
-        for model in ("renewal.tier", "renewal.policy", "renewal.policy.stage", "renewal.reminder"):
+        for model in (
+            "renewal.tier",
+            "renewal.policy",
+            "renewal.policy.stage",
+            "renewal.reminder",
+        ):
             with self.assertRaises(AccessError), mute_logger("odoo.models"):
                 self.env[model].with_user(self.portal_user).search([])
         # Even on a contract they follow, the renewal fields stay hidden.

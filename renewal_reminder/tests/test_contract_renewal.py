@@ -15,7 +15,11 @@ from .common import RenewalCommon
 class TestContractRenewal(RenewalCommon):
     def test_tier_comes_from_the_customer_and_can_be_overridden(self):
         contact = self.env["res.partner"].create(
-            {"name": "Ann Buyer", "parent_id": self.customer_gold.id, "email": "ann@bluepeak.example.com"}
+            {
+                "name": "Ann Buyer",
+                "parent_id": self.customer_gold.id,
+                "email": "ann@bluepeak.example.com",
+            }
         )
         contract = self._create_contract(contact)
         self.assertEqual(contract.renewal_tier_id, self.tier_gold)
@@ -31,12 +35,22 @@ class TestContractRenewal(RenewalCommon):
         self.assertEqual(other.renewal_policy_id, self.policy_strategic)
 
     def test_billing_rhythm_and_annual_value(self):
-        monthly = self._create_contract(self.customer_standard, price=350.0, rule="monthly")
-        quarterly = self._create_contract(self.customer_standard, price=500.0, rule="quarterly")
-        yearly = self._create_contract(self.customer_standard, price=9000.0, rule="yearly")
-        six_monthly = self._create_contract(self.customer_standard, price=100.0, rule="monthly", interval=6)
+        monthly = self._create_contract(
+            self.customer_standard, price=350.0, rule="monthly"
+        )
+        quarterly = self._create_contract(
+            self.customer_standard, price=500.0, rule="quarterly"
+        )
+        yearly = self._create_contract(
+            self.customer_standard, price=9000.0, rule="yearly"
+        )
+        six_monthly = self._create_contract(
+            self.customer_standard, price=100.0, rule="monthly", interval=6
+        )
         self.assertEqual(
-            (monthly + quarterly + yearly + six_monthly).mapped("renewal_billing_rhythm"),
+            (monthly + quarterly + yearly + six_monthly).mapped(
+                "renewal_billing_rhythm"
+            ),
             ["monthly", "quarterly", "yearly", "quarterly"],
         )
         self.assertEqual(monthly.renewal_recurring_value, 4200.0)
@@ -50,7 +64,12 @@ class TestContractRenewal(RenewalCommon):
         )
         other.active = True
         self.env["res.currency.rate"].create(
-            {"currency_id": other.id, "rate": 2.0, "name": "2020-01-01", "company_id": self.company.id}
+            {
+                "currency_id": other.id,
+                "rate": 2.0,
+                "name": "2020-01-01",
+                "company_id": self.company.id,
+            }
         )
         self.currency.rate_ids.unlink()
         contract = self._create_contract(
@@ -62,7 +81,9 @@ class TestContractRenewal(RenewalCommon):
         self.assertEqual(contract.renewal_currency_id, self.currency)
 
     def test_renewal_cycle_and_next_reminder(self):
-        contract = self._create_contract(self.customer_standard, date_end=date(2027, 3, 31))
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
         self.assertEqual(contract.renewal_cycle_end, date(2027, 3, 31))
         self.assertEqual(contract.renewal_state, "upcoming")
         # Standard: 30, 15 and 3 days before the end.
@@ -81,7 +102,9 @@ class TestContractRenewal(RenewalCommon):
         self.assertFalse(contract.renewal_next_date)
 
     def test_moving_the_end_date_forward_renews_and_plans_the_next_cycle(self):
-        contract = self._create_contract(self.customer_standard, date_end=date(2027, 3, 31))
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
         self._create_reminder(contract, 30, "sent")
         self.assertEqual(contract.renewal_state, "reminding")
 
@@ -113,7 +136,9 @@ class TestContractRenewal(RenewalCommon):
 
     def test_status_changes_are_tracked_in_the_chatter(self):
         contract = self._create_contract(self.customer_standard)
-        env = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))
+        env = self.env(
+            context=dict(self.env.context, tracking_disable=False, mail_notrack=False)
+        )
         env.flush_all()
         env.cr.precommit.run()
         env["renewal.reminder"].create(
@@ -136,9 +161,13 @@ class TestContractRenewal(RenewalCommon):
     @freeze_time("2027-03-10")
     def test_days_left_and_the_salesperson_filters(self):
         soon = self._create_contract(self.customer_standard, date_end=date(2027, 3, 31))
-        later = self._create_contract(self.customer_standard, date_end=date(2027, 5, 31))
+        later = self._create_contract(
+            self.customer_standard, date_end=date(2027, 5, 31)
+        )
         far = self._create_contract(self.customer_gold, date_end=date(2027, 12, 31))
-        mine = self._create_contract(self.customer_gold, date_end=date(2027, 4, 1), user=self.other_salesperson)
+        mine = self._create_contract(
+            self.customer_gold, date_end=date(2027, 4, 1), user=self.other_salesperson
+        )
         self.assertEqual(soon.renewal_days_left, 21)
         self.assertEqual(later.renewal_days_left, 82)
         ours = soon | later | far | mine
@@ -147,7 +176,8 @@ class TestContractRenewal(RenewalCommon):
             view = self.env.ref("contract.contract_contract_search_view")
             arch = self.env["contract.contract"].get_view(view.id, "search")["arch"]
             node = next(
-                node for node in etree.fromstring(arch).iter("filter")
+                node
+                for node in etree.fromstring(arch).iter("filter")
                 if node.get("name") == name
             )
             domain = safe_eval(
@@ -158,7 +188,9 @@ class TestContractRenewal(RenewalCommon):
                     "uid": self.other_salesperson.id,
                 },
             )
-            return self.env["contract.contract"].search(domain + [("id", "in", ours.ids)])
+            return self.env["contract.contract"].search(
+                domain + [("id", "in", ours.ids)]
+            )
 
         self.assertEqual(filtered("ending_30"), soon | mine)
         self.assertEqual(filtered("ending_90"), soon | later | mine)
@@ -173,12 +205,20 @@ class TestContractRenewal(RenewalCommon):
         contract = self._create_contract(self.customer_standard)
         reminder = self._create_reminder(contract, 30, "sent")
         action = contract.action_view_renewal_reminders()
-        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), reminder)
-        self.assertEqual(reminder.display_name, f"{contract.display_name}: 30 days before 2027-03-31")
+        self.assertEqual(
+            self.env[action["res_model"]].search(action["domain"]), reminder
+        )
+        self.assertEqual(
+            reminder.display_name, f"{contract.display_name}: 30 days before 2027-03-31"
+        )
 
     def test_one_reminder_per_stage_and_cycle(self):
         contract = self._create_contract(self.customer_standard)
         self._create_reminder(contract, 30, "sent")
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
             self._create_reminder(contract, 30, "queued")
             self.env.flush_all()

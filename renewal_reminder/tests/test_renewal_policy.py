@@ -21,12 +21,16 @@ class TestRenewalPolicy(RenewalCommon):
             self.policy_standard.stage_ids.sorted("sequence").mapped("tone"),
             ["gentle", "warning", "final"],
         )
-        self.assertTrue(all(self.policy_strategic_yearly.stage_ids.mapped("review_required")))
+        self.assertTrue(
+            all(self.policy_strategic_yearly.stage_ids.mapped("review_required"))
+        )
         self.assertTrue(self.tier_strategic.review_required)
         self.assertEqual(self.tier_gold.policy_id, self.policy_gold)
 
     def test_a_policy_without_stages_is_refused(self):
-        with self.assertRaisesRegex(ValidationError, "needs at least one reminder stage"):
+        with self.assertRaisesRegex(
+            ValidationError, "needs at least one reminder stage"
+        ):
             self.env["renewal.policy"].create({"name": "Empty"})
 
     def test_two_stages_on_the_same_day_are_refused(self):
@@ -41,19 +45,27 @@ class TestRenewalPolicy(RenewalCommon):
                 }
             )
         with self.assertRaisesRegex(ValidationError, "two stages 30 days before"):
-            self.policy_standard.stage_ids.filtered(lambda s: s.days_before == 15).days_before = 30
+            self.policy_standard.stage_ids.filtered(
+                lambda s: s.days_before == 15
+            ).days_before = 30
 
     def test_a_negative_offset_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "cannot fall -5 days before"):
-            self.policy_standard.write({"stage_ids": [Command.create({"days_before": -5})]})
+            self.policy_standard.write(
+                {"stage_ids": [Command.create({"days_before": -5})]}
+            )
 
     def test_the_last_stage_cannot_be_deleted(self):
         policy = self.env["renewal.policy"].create(
             {"name": "One stage", "stage_ids": [Command.create({"days_before": 10})]}
         )
-        with self.assertRaisesRegex(ValidationError, "needs at least one reminder stage"):
+        with self.assertRaisesRegex(
+            ValidationError, "needs at least one reminder stage"
+        ):
             policy.stage_ids.unlink()
-        with self.assertRaisesRegex(ValidationError, "needs at least one reminder stage"):
+        with self.assertRaisesRegex(
+            ValidationError, "needs at least one reminder stage"
+        ):
             policy.write({"stage_ids": [Command.clear()]})
 
     def test_stages_are_edited_and_reordered_in_the_policy_form(self):
@@ -71,7 +83,10 @@ class TestRenewalPolicy(RenewalCommon):
         last.sequence = 0
         self.assertEqual(policy.stage_ids.sorted("sequence")[0], last)
         self.assertEqual(last.name, "2 days before (Final, with an offer)")
-        self.assertEqual(last._template(), self.env.ref("renewal_reminder.mail_template_renewal_final"))
+        self.assertEqual(
+            last._template(),
+            self.env.ref("renewal_reminder.mail_template_renewal_final"),
+        )
 
     def test_the_most_specific_policy_is_chosen_and_explained(self):
         key_accounts = self.env["renewal.policy"].create(
@@ -83,16 +98,27 @@ class TestRenewalPolicy(RenewalCommon):
                 "stage_ids": [Command.create({"days_before": 90})],
             }
         )
-        big_yearly = self._create_contract(self.customer_gold, price=12000.0, rule="yearly")
-        small_yearly = self._create_contract(self.customer_gold, price=5000.0, rule="yearly")
-        monthly = self._create_contract(self.customer_gold, price=2000.0, rule="monthly")
-        standard_yearly = self._create_contract(self.customer_standard, price=900.0, rule="yearly")
-        standard_quarterly = self._create_contract(self.customer_standard, price=300.0, rule="quarterly")
+        big_yearly = self._create_contract(
+            self.customer_gold, price=12000.0, rule="yearly"
+        )
+        small_yearly = self._create_contract(
+            self.customer_gold, price=5000.0, rule="yearly"
+        )
+        monthly = self._create_contract(
+            self.customer_gold, price=2000.0, rule="monthly"
+        )
+        standard_yearly = self._create_contract(
+            self.customer_standard, price=900.0, rule="yearly"
+        )
+        standard_quarterly = self._create_contract(
+            self.customer_standard, price=300.0, rule="quarterly"
+        )
 
         self.assertEqual(big_yearly.renewal_policy_id, key_accounts)
         self.assertEqual(
             big_yearly.renewal_policy_reason,
-            "Gold, yearly, >= %s" % self.currency.format(10000.0).replace("\N{NO-BREAK SPACE}", " "),
+            "Gold, yearly, >= %s"
+            % self.currency.format(10000.0).replace("\N{NO-BREAK SPACE}", " "),
         )
         # Below the minimum value, the Gold tier's policy applies.
         self.assertEqual(small_yearly.renewal_policy_id, self.policy_gold)
@@ -118,18 +144,30 @@ class TestRenewalPolicy(RenewalCommon):
             {"name": "Platinum", "policy_id": self.policy_strategic.id}
         )
         customer = self.env["res.partner"].create(
-            {"name": "Platinum Corp", "is_company": True, "renewal_tier_id": platinum.id}
+            {
+                "name": "Platinum Corp",
+                "is_company": True,
+                "renewal_tier_id": platinum.id,
+            }
         )
         contract = self._create_contract(customer)
         self.assertEqual(contract.renewal_policy_id, self.policy_strategic)
-        self.assertEqual(contract.renewal_policy_reason, "Default policy of tier Platinum")
+        self.assertEqual(
+            contract.renewal_policy_reason, "Default policy of tier Platinum"
+        )
 
-        untiered = self.env["res.partner"].create({"name": "No Tier Ltd", "is_company": True})
+        untiered = self.env["res.partner"].create(
+            {"name": "No Tier Ltd", "is_company": True}
+        )
         fallback = self._create_contract(untiered)
         self.assertEqual(fallback.renewal_policy_id, self.policy_standard)
-        self.assertEqual(fallback.renewal_policy_reason, "Default policy of the Renewals settings")
+        self.assertEqual(
+            fallback.renewal_policy_reason, "Default policy of the Renewals settings"
+        )
 
-        self.env["ir.config_parameter"].set_param("renewal_reminder.default_policy_id", False)
+        self.env["ir.config_parameter"].set_param(
+            "renewal_reminder.default_policy_id", False
+        )
         nothing = self._create_contract(untiered)
         self.assertFalse(nothing.renewal_policy_id)
         self.assertEqual(nothing.renewal_policy_reason, "No policy applies")
@@ -165,7 +203,10 @@ class TestRenewalPolicy(RenewalCommon):
             partner = (self.customer_gold, self.customer_standard)[index % 2]
             rule = ("monthly", "quarterly", "yearly")[index % 3]
             contract = self._create_contract(
-                partner, date_end=date(2027, 1, 1 + index), price=100.0 * (index + 1), rule=rule
+                partner,
+                date_end=date(2027, 1, 1 + index),
+                price=100.0 * (index + 1),
+                rule=rule,
             )
             many |= contract
             if index < 5:
@@ -194,4 +235,6 @@ class TestRenewalPolicy(RenewalCommon):
         queries_many = recompute_queries(many)
         self.assertEqual(queries_few, queries_many)
         self.assertLess(queries_many, 40)
-        self.assertEqual({c: (c.renewal_policy_id, c.renewal_next_date) for c in many}, expected)
+        self.assertEqual(
+            {c: (c.renewal_policy_id, c.renewal_next_date) for c in many}, expected
+        )

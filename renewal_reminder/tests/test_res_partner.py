@@ -28,11 +28,17 @@ class TestResPartner(RenewalCommon):
 
     def test_backup_contact_and_renewals_button(self):
         backup = self.env["res.partner"].create(
-            {"name": "Bob Backup", "parent_id": self.customer_gold.id, "email": "bob@bluepeak.example.com"}
+            {
+                "name": "Bob Backup",
+                "parent_id": self.customer_gold.id,
+                "email": "bob@bluepeak.example.com",
+            }
         )
         self.customer_gold.renewal_backup_partner_id = backup
         contract = self._create_contract(self.customer_gold)
         self.assertEqual(self.customer_gold.renewal_contract_count, 1)
         self.assertEqual(backup.renewal_contract_count, 1)
         action = self.customer_gold.action_view_renewals()
-        self.assertEqual(self.env["contract.contract"].search(action["domain"]), contract)
+        self.assertEqual(
+            self.env["contract.contract"].search(action["domain"]), contract
+        )

@@ -21,7 +21,9 @@ class TestTranslation(RenewalCommon):
         self.assertEqual(description["string"], "续约状态")
         self.assertEqual(dict(description["selection"])["review"], "待审核")
         self.assertEqual(dict(description["selection"])["upcoming"], "即将到期")
-        action = env["ir.actions.act_window"]._for_xml_id("renewal_reminder.renewal_tier_action")
+        action = env["ir.actions.act_window"]._for_xml_id(
+            "renewal_reminder.renewal_tier_action"
+        )
         self.assertEqual(action["name"], "客户等级")
         menu = env.ref("renewal_reminder.renewal_menu_root").with_env(env)
         self.assertEqual(menu.name, "续约")

@@ -168,7 +168,11 @@ def due_stages(today, cycle_end, offsets, handled=()):
         return DueStages(None, [])
     handled = set(handled)
     due = sorted(
-        (day for day in set(offsets) if day not in handled and stage_date(cycle_end, day) <= today),
+        (
+            day
+            for day in set(offsets)
+            if day not in handled and stage_date(cycle_end, day) <= today
+        ),
         reverse=True,
     )
     if not due:

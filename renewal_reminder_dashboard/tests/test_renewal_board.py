@@ -34,7 +34,9 @@ class TestRenewalBoard(RenewalCommon):
     def test_the_board_opens_first_as_a_kanban_by_renewal_status(self):
         self.assertEqual(self.action["view_mode"].split(",")[0], "kanban")
         Contract = self.env["contract.contract"].with_user(self.salesperson)
-        views = Contract.get_views([(view_id, mode) for view_id, mode in self.action["views"]])
+        views = Contract.get_views(
+            [(view_id, mode) for view_id, mode in self.action["views"]]
+        )
         kanban = etree.fromstring(views["views"]["kanban"]["arch"])
         self.assertEqual(kanban.get("default_group_by"), "renewal_state")
         self.assertEqual(kanban.get("sample"), "1")
@@ -66,7 +68,15 @@ class TestRenewalBoard(RenewalCommon):
         # Every renewal status has its column, even an empty one.
         self.assertEqual(
             list(by_state),
-            ["no_end_date", "upcoming", "reminding", "review", "answered", "renewed", "lost"],
+            [
+                "no_end_date",
+                "upcoming",
+                "reminding",
+                "review",
+                "answered",
+                "renewed",
+                "lost",
+            ],
         )
         self.assertEqual(by_state["upcoming"]["renewal_state_count"], 1)
         self.assertEqual(by_state["upcoming"]["renewal_recurring_value"], 12000.0)
@@ -83,7 +93,10 @@ class TestRenewalBoard(RenewalCommon):
             lazy=False,
         )
         cells = {
-            (row["renewal_state"], row["renewal_tier_id"][1]): (row["__count"], row["renewal_recurring_value"])
+            (row["renewal_state"], row["renewal_tier_id"][1]): (
+                row["__count"],
+                row["renewal_recurring_value"],
+            )
             for row in pivot
         }
         self.assertEqual(cells[("upcoming", "Gold")], (2, 24000.0))
@@ -96,39 +109,62 @@ class TestRenewalBoard(RenewalCommon):
             ["renewal_cycle_end:month"],
         )
         self.assertEqual(
-            [(row["renewal_cycle_end:month"], row["renewal_cycle_end_count"]) for row in months],
+            [
+                (row["renewal_cycle_end:month"], row["renewal_cycle_end_count"])
+                for row in months
+            ],
             [("March 2027", 3), ("April 2027", 1)],
         )
         arch = Contract.get_view(
-            self.env.ref("renewal_reminder_dashboard.contract_contract_view_graph_renewal").id, "graph"
+            self.env.ref(
+                "renewal_reminder_dashboard.contract_contract_view_graph_renewal"
+            ).id,
+            "graph",
         )["arch"]
         self.assertIn('interval="month"', arch)
 
     @freeze_time("2027-03-05")
     def test_activity_progress_bar_and_quick_filters(self):
         self.reminding.activity_schedule(
-            "mail.mail_activity_data_todo", date_deadline=date(2027, 3, 1), user_id=self.salesperson.id
+            "mail.mail_activity_data_todo",
+            date_deadline=date(2027, 3, 1),
+            user_id=self.salesperson.id,
         )
         Contract = self.env["contract.contract"].with_user(self.salesperson)
         bars = Contract.read_progress_bar(
             [("id", "in", self.ours.ids)],
             "renewal_state",
-            {"field": "activity_state", "colors": {"planned": "success", "today": "warning", "overdue": "danger"}},
+            {
+                "field": "activity_state",
+                "colors": {
+                    "planned": "success",
+                    "today": "warning",
+                    "overdue": "danger",
+                },
+            },
         )
         self.assertEqual(bars["reminding"], {"planned": 0, "today": 0, "overdue": 1})
         self.assertEqual(
-            Contract.search([("id", "in", self.ours.ids), ("activity_state", "=", "overdue")]),
+            Contract.search(
+                [("id", "in", self.ours.ids), ("activity_state", "=", "overdue")]
+            ),
             self.reminding,
         )
         self.assertEqual(
-            Contract.search([("id", "in", self.ours.ids), ("renewal_state", "=", "review")]),
+            Contract.search(
+                [("id", "in", self.ours.ids), ("renewal_state", "=", "review")]
+            ),
             self.to_review,
         )
 
     def test_analysis_menu_is_for_managers(self):
         menu = self.env.ref("renewal_reminder_dashboard.renewal_analysis_menu")
-        visible_to_sales = self.env["ir.ui.menu"].with_user(self.salesperson)._visible_menu_ids()
-        visible_to_manager = self.env["ir.ui.menu"].with_user(self.manager)._visible_menu_ids()
+        visible_to_sales = (
+            self.env["ir.ui.menu"].with_user(self.salesperson)._visible_menu_ids()
+        )
+        visible_to_manager = (
+            self.env["ir.ui.menu"].with_user(self.manager)._visible_menu_ids()
+        )
         self.assertNotIn(menu.id, visible_to_sales)
         self.assertIn(menu.id, visible_to_manager)
         board = self.env.ref("renewal_reminder.contract_contract_renewal_menu")

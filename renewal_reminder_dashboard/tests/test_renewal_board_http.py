@@ -3,7 +3,6 @@ from datetime import date
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
-
 @tagged("post_install", "-at_install")
 class TestRenewalBoardHttp(HttpCase):
     """The board as the web client loads it, over HTTP, as a salesperson."""
@@ -24,7 +23,9 @@ class TestRenewalBoardHttp(HttpCase):
                 "renewal_tier_id": cls.env.ref("renewal_reminder.renewal_tier_gold").id,
             }
         )
-        product = cls.env["product.product"].create({"name": "Hosting", "type": "service"})
+        product = cls.env["product.product"].create(
+            {"name": "Hosting", "type": "service"}
+        )
         cls.contract = cls.env["contract.contract"].create(
             {
                 "name": "Board hosting",
