@@ -7,7 +7,6 @@
     "author": "Renewal Reminders",
     "website": "https://github.com/renewal-reminders/renewal-reminders",
     "development_status": "Alpha",
-    "maintainers": [],
     "depends": ["contract", "mail"],
     "data": [
         "security/renewal_reminder_security.xml",
@@ -27,5 +26,4 @@
     ],
     "post_init_hook": "post_init_hook",
     "application": True,
-    "installable": True,
 }

@@ -13,7 +13,9 @@ def post_init_hook(env):
     what follows from it (the next reminder date) are computed again now,
     batch by batch.
     """
-    Contract = env["contract.contract"].with_context(active_test=False)
+    # No chatter message for each contract getting its first policy.
+    env = env(context=dict(env.context, tracking_disable=True, active_test=False))
+    Contract = env["contract.contract"]
     policy_field = Contract._fields["renewal_policy_id"]
     ids = Contract.search([("contract_type", "=", "sale")], order="id").ids
     for batch_ids in split_every(INSTALL_BATCH_SIZE, ids):

@@ -12,6 +12,5 @@
         "views/contract_contract_views.xml",
         "views/renewal_dashboard_menus.xml",
     ],
-    "installable": True,
     "auto_install": True,
 }

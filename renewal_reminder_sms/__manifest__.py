@@ -9,6 +9,4 @@
     "development_status": "Alpha",
     "depends": ["renewal_reminder", "sms"],
     "external_dependencies": {"python": ["phonenumbers"]},
-    "data": [],
-    "installable": True,
 }

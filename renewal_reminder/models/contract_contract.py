@@ -25,7 +25,6 @@ class ContractContract(models.Model):
     renewal_tier_id = fields.Many2one(
         groups="base.group_user",
         comodel_name="renewal.tier",
-        string="Renewal Tier",
         compute="_compute_renewal_tier_id",
         store=True,
         readonly=False,
@@ -63,7 +62,6 @@ class ContractContract(models.Model):
     renewal_policy_id = fields.Many2one(
         groups="base.group_user",
         comodel_name="renewal.policy",
-        string="Renewal Policy",
         compute="_compute_renewal_policy_id",
         store=True,
         readonly=False,
@@ -80,7 +78,6 @@ class ContractContract(models.Model):
     )
     renewal_cycle_end = fields.Date(
         groups="base.group_user",
-        string="Renewal Cycle End",
         compute="_compute_renewal_cycle_end",
         store=True,
         help="The end date the current renewal cycle counts down to.",

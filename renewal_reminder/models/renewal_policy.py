@@ -26,7 +26,6 @@ class RenewalPolicy(models.Model):
     )
     tier_id = fields.Many2one(
         comodel_name="renewal.tier",
-        string="Tier",
         index=True,
         help="Customer tier the policy is for; empty for any tier.",
     )

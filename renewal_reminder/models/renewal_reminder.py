@@ -78,7 +78,6 @@ class RenewalReminder(models.Model):
     )
     recipient_id = fields.Many2one(
         comodel_name="res.partner",
-        string="Recipient",
         help="Who the reminder is addressed to: the customer or its backup "
         "renewal contact.",
     )
@@ -89,7 +88,6 @@ class RenewalReminder(models.Model):
     )
     policy_id = fields.Many2one(comodel_name="renewal.policy", index=True)
     cycle_end = fields.Date(
-        string="Cycle End",
         required=True,
         help="The end date this reminder counts down to.",
     )
@@ -140,9 +138,9 @@ class RenewalReminder(models.Model):
         comodel_name="mail.mail", string="Email", index="btree_not_null", readonly=True
     )
     message_id = fields.Many2one(
-        comodel_name="mail.message", string="Message", readonly=True
+        comodel_name="mail.message", readonly=True
     )
-    tier_id = fields.Many2one(related="contract_id.renewal_tier_id", string="Tier")
+    tier_id = fields.Many2one(related="contract_id.renewal_tier_id")
 
     _sql_constraints = [
         (

@@ -6,7 +6,6 @@ class ResPartner(models.Model):
 
     renewal_tier_id = fields.Many2one(
         comodel_name="renewal.tier",
-        string="Renewal Tier",
         index="btree_not_null",
         tracking=True,
         help="Customer tier deciding how contracts are reminded; set on the "
