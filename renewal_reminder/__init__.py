@@ -1,3 +1,4 @@
 from . import models
 from . import tools
-from .hooks import post_init_hook
+from . import wizards
+from .hooks import post_init_hook, pre_init_hook

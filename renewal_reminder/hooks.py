@@ -1,26 +1,48 @@
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
-# Contracts recomputed per batch when the addon is installed on a database
+# Contracts computed per batch when the addon is installed on a database
 # that already has contracts: bounded memory, one set-based pass per batch.
 INSTALL_BATCH_SIZE = 5000
 
+# The stored renewal fields of contracts and their column types. Creating the
+# columns before the module's models are set up keeps the ORM from computing
+# (and tracking in the chatter) every contract while its tiers and policies do
+# not exist yet; post_init_hook computes them once everything is loaded.
+CONTRACT_COLUMNS = {
+    "renewal_tier_id": "int4",
+    "renewal_billing_rhythm": "varchar",
+    "renewal_recurring_value": "numeric",
+    "renewal_policy_id": "int4",
+    "renewal_cycle_end": "date",
+    "renewal_state": "varchar",
+    "renewal_next_date": "date",
+}
+
+
+def pre_init_hook(env):
+    for column, column_type in CONTRACT_COLUMNS.items():
+        env.cr.execute(
+            SQL(
+                "ALTER TABLE contract_contract ADD COLUMN IF NOT EXISTS %s %s",
+                SQL.identifier(column),
+                SQL(column_type),
+            )
+        )
+
 
 def post_init_hook(env):
-    """Give the contracts that existed before the install their policy.
+    """Compute the renewal fields of the contracts that existed before.
 
-    The stored renewal fields are computed when their columns are created,
-    before this addon's tiers and policies are loaded, so the policy and
-    what follows from it (the next reminder date) are computed again now,
-    batch by batch.
+    Batch by batch, set-based, without a chatter message for each contract
+    getting its first tier, policy and status.
     """
-    # No chatter message for each contract getting its first policy.
     env = env(context=dict(env.context, tracking_disable=True, active_test=False))
     Contract = env["contract.contract"]
-    policy_field = Contract._fields["renewal_policy_id"]
-    ids = Contract.search([("contract_type", "=", "sale")], order="id").ids
+    fields = [Contract._fields[name] for name in CONTRACT_COLUMNS]
+    ids = Contract.search([], order="id").ids
     for batch_ids in split_every(INSTALL_BATCH_SIZE, ids):
         contracts = Contract.browse(batch_ids)
-        env.add_to_compute(policy_field, contracts)
-        contracts.modified(["renewal_policy_id"])
+        for field in fields:
+            env.add_to_compute(field, contracts)
         env.flush_all()
         env.invalidate_all()

@@ -165,3 +165,36 @@ def test_policy_summary():
     )
     assert rules.policy_summary("Gold", None, None) == "Gold"
     assert rules.policy_summary(None, None, None) is None
+
+
+def _recipient(**values):
+    base = {"email": "a@example.com", "opted_out": False, "blacklisted": False, "active": True, "company_id": None}
+    base.update(values)
+    return rules.RecipientCheck(**base)
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({}, None),
+        ({"company_id": 1}, None),
+        ({"email": ""}, "no_email"),
+        ({"email": "  "}, "no_email"),
+        ({"email": False}, "no_email"),
+        ({"opted_out": True}, "opted_out"),
+        ({"opted_out": True, "email": ""}, "opted_out"),
+        ({"blacklisted": True}, "blacklisted"),
+        ({"active": False}, "archived_partner"),
+        ({"company_id": 2}, "other_company"),
+    ],
+)
+def test_recipient_problem(values, expected):
+    assert rules.recipient_problem(_recipient(**values), 1) == expected
+
+
+def test_leftover_placeholders():
+    assert rules.leftover_placeholders("Your contract ends", "<p>Dear Ann</p>") == []
+    assert rules.leftover_placeholders("Ends on {{ object.date_end }}", "<p>ok</p>") == ["{{", "}}", "object."]
+    assert rules.leftover_placeholders("Hi ${name}", "<p t-out='x'/>") == ["${", "t-out"]
+    assert rules.leftover_placeholders("", "<p>ok</p>") == ["empty"]
+    assert rules.leftover_placeholders("Subject", None) == ["empty"]

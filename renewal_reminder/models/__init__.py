@@ -4,4 +4,6 @@ from . import renewal_policy_stage
 from . import renewal_reminder
 from . import res_partner
 from . import contract_contract
+from . import contract_line
+from . import mail_notification
 from . import res_config_settings

@@ -4,7 +4,12 @@ from odoo import api, fields, models
 
 from ..tools import renewal_rules
 from .renewal_policy import BILLING_RHYTHMS
-from .renewal_reminder import HANDLED_STATES, OUTGOING_STATES
+from .renewal_reminder import (
+    HANDLED_STATES,
+    NO_POLICY_NOTICE_DAYS,
+    OPEN_STATES,
+    OUTGOING_STATES,
+)
 
 RENEWAL_STATES = [
     ("no_end_date", "No End Date"),
@@ -289,11 +294,10 @@ class ContractContract(models.Model):
     def _compute_renewal_state(self):
         for contract in self:
             cycle_end = contract.renewal_cycle_end
-            reminders = contract.renewal_reminder_ids.filtered(
-                lambda reminder: reminder.state != "cancelled"
-            )
+            reminders = contract.renewal_reminder_ids
             current = reminders.filtered(
                 lambda reminder, end=cycle_end: reminder.cycle_end == end
+                and reminder.state != "cancelled"
             )
             last_reminded_end = max(reminders.mapped("cycle_end"), default=None)
             if not cycle_end:
@@ -322,6 +326,7 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.state",
         "renewal_reminder_ids.days_before",
         "renewal_reminder_ids.cycle_end",
+        "renewal_reminder_ids.reason_code",
     )
     def _compute_renewal_next_date(self):
         for contract in self:
@@ -330,16 +335,25 @@ class ContractContract(models.Model):
                 not contract.active
                 or contract.contract_type != "sale"
                 or contract.renewal_state in ("lost", "no_end_date")
-                or not contract.renewal_policy_id
             ):
                 contract.renewal_next_date = False
                 continue
+            cycle_reminders = contract.renewal_reminder_ids.filtered(
+                lambda reminder, end=cycle_end: reminder.cycle_end == end
+            )
+            if not contract.renewal_policy_id:
+                # Noted once per cycle in the log, then left alone.
+                noted = any(r.reason_code == "no_policy" for r in cycle_reminders)
+                contract.renewal_next_date = (
+                    False
+                    if noted
+                    else renewal_rules.stage_date(cycle_end, NO_POLICY_NOTICE_DAYS)
+                )
+                continue
             handled = {
                 reminder.days_before
-                for reminder in contract.renewal_reminder_ids
-                if reminder.cycle_end == cycle_end
-                and reminder.stage_id
-                and reminder.state in HANDLED_STATES
+                for reminder in cycle_reminders
+                if reminder.stage_id and reminder.state in HANDLED_STATES
             }
             contract.renewal_next_date = (
                 renewal_rules.next_reminder_date(
@@ -380,6 +394,64 @@ class ContractContract(models.Model):
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"default_contract_id": self.id, "create": False}
         return action
+
+    @api.model
+    def _renewal_due_domain(self, today):
+        """Contracts with a reminder due on ``today`` (or overdue)."""
+        return [("renewal_next_date", "<=", today)]
+
+    def _renewal_cancel_stale_reminders(self):
+        """Cancel the reminders that can no longer go out.
+
+        A reminder waiting for review (or not yet queued) is cancelled when
+        its contract was renewed (its cycle is not the current one any more),
+        archived or marked lost.
+        """
+        open_reminders = self.env["renewal.reminder"].search(
+            [("contract_id", "in", self.ids), ("state", "in", OPEN_STATES)]
+        )
+        renewed = open_reminders.filtered(
+            lambda reminder: reminder.contract_id.active
+            and reminder.contract_id.renewal_state != "lost"
+            and reminder.cycle_end != reminder.contract_id.renewal_cycle_end
+        )
+        closed = open_reminders.filtered(
+            lambda reminder: not reminder.contract_id.active
+            or reminder.contract_id.renewal_state == "lost"
+        )
+        renewed._cancel("renewed", self.env._("The contract was renewed."))
+        closed._cancel("closed", self.env._("The contract was closed or marked lost."))
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"date_end", "active", "renewal_lost_end"} & set(vals):
+            self._renewal_cancel_stale_reminders()
+        return result
+
+    def action_renewal_urgent_reminder(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Urgent Renewal Reminder"),
+            "res_model": "renewal.urgent.reminder",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_contract_id": self.id},
+        }
+
+    def action_renewal_preview_policy(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview Renewal Policy"),
+            "res_model": "renewal.policy.preview",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_contract_id": self.id,
+                "default_policy_id": self.renewal_policy_id.id,
+            },
+        }
 
     def action_renewal_mark_lost(self):
         for contract in self.filtered("renewal_cycle_end"):

@@ -1,4 +1,15 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.tools import html2plaintext
+
+from ..tools import renewal_rules
+
+_logger = logging.getLogger(__name__)
 
 REMINDER_STATES = [
     ("scheduled", "Scheduled"),
@@ -42,13 +53,34 @@ REASON_CODES = [
     ("closed", "Contract closed"),
     ("refused", "Refused in review"),
     ("delivery", "Delivery failure"),
+    ("bounced", "Bounced back"),
+    ("expired", "Renewal cycle over"),
 ]
+
+# Reasons that come from bad data: also written in the contract's chatter.
+DATA_PROBLEM_REASONS = (
+    "no_email",
+    "invalid_phone",
+    "opted_out",
+    "blacklisted",
+    "archived_partner",
+    "no_policy",
+    "render_error",
+    "unrendered",
+    "other_company",
+)
+# A reminder in one of these states can still change before it goes out.
+OPEN_STATES = ("scheduled", "review")
+# Days before the end date a contract without a policy is noted once, so
+# an admin sees it in the log instead of it being silently ignored.
+NO_POLICY_NOTICE_DAYS = 30
+FOLLOW_UP_DAYS = 3
+DEFAULT_BATCH_SIZE = 200
 
 
 class RenewalReminder(models.Model):
     _name = "renewal.reminder"
     _description = "Renewal Reminder"
-    _inherit = ["mail.thread"]
     _order = "scheduled_date desc, id desc"
     _check_company_auto = True
 
@@ -81,6 +113,7 @@ class RenewalReminder(models.Model):
         help="Who the reminder is addressed to: the customer or its backup "
         "renewal contact.",
     )
+    email_to = fields.Char(string="Sent To", readonly=True)
     stage_id = fields.Many2one(
         comodel_name="renewal.policy.stage",
         index=True,
@@ -113,7 +146,6 @@ class RenewalReminder(models.Model):
         required=True,
         default="scheduled",
         index=True,
-        tracking=True,
     )
     reason_code = fields.Selection(selection=REASON_CODES, index=True)
     reason = fields.Text(help="Why the reminder was skipped, refused or failed.")
@@ -126,11 +158,15 @@ class RenewalReminder(models.Model):
         required=True,
         default="scheduler",
     )
-    scheduled_date = fields.Date(
-        help="Day the stage fell due.",
-    )
+    scheduled_date = fields.Date(string="Due On", help="Day the stage fell due.")
+    queued_date = fields.Datetime(string="Queued On", readonly=True)
     sent_date = fields.Datetime(string="Sent On", readonly=True)
     reviewed_date = fields.Datetime(string="Reviewed On", readonly=True)
+    outcome_date = fields.Datetime(
+        string="Closed On",
+        readonly=True,
+        help="When the reminder was skipped, refused, cancelled, bounced or failed.",
+    )
     reviewer_id = fields.Many2one(comodel_name="res.users", readonly=True)
     subject = fields.Char()
     body = fields.Html(sanitize_style=True)
@@ -138,7 +174,7 @@ class RenewalReminder(models.Model):
         comodel_name="mail.mail", string="Email", index="btree_not_null", readonly=True
     )
     message_id = fields.Many2one(
-        comodel_name="mail.message", readonly=True
+        comodel_name="mail.message", index="btree_not_null", readonly=True
     )
     tier_id = fields.Many2one(related="contract_id.renewal_tier_id")
 
@@ -159,3 +195,536 @@ class RenewalReminder(models.Model):
                 days=reminder.days_before,
                 end=fields.Date.to_string(reminder.cycle_end) or "",
             )
+
+    # ------------------------------------------------------------------
+    # The daily pass
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_send_due_reminders(self, batch_size=None):
+        """Send the reminders that fell due, one batch per call.
+
+        The cron framework calls again while work remains (committing in
+        between); past its own limit, the cron is triggered again.
+        """
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("renewal_reminder.batch_size", DEFAULT_BATCH_SIZE)
+        )
+        today = fields.Date.context_today(self)
+        Contract = self.env["contract.contract"]
+        domain = Contract._renewal_due_domain(today)
+        contracts = Contract.search(domain, order="renewal_next_date, id", limit=batch_size)
+        if contracts:
+            self._process_due_contracts(contracts, today)
+        remaining = Contract.search_count(domain) if contracts else 0
+        self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
+        if remaining:
+            cron = self.env.ref(
+                "renewal_reminder.ir_cron_renewal_reminder_send", raise_if_not_found=False
+            )
+            if cron:
+                cron._trigger()
+        return remaining
+
+    @api.model
+    def _process_due_contracts(self, contracts, today):
+        """Create, render and queue the reminders due for ``contracts``.
+
+        Set-based: the number of queries does not grow with the number of
+        contracts (templates render once per template and language).
+        """
+        contracts._renewal_cancel_stale_reminders()
+        plans = self._plan_reminders(contracts, today)
+        to_render = [plan for plan in plans if plan["state"] in ("scheduled", "review")]
+        self._render_plans(to_render)
+        to_send = [plan for plan in plans if plan["state"] == "scheduled"]
+        for plan in to_send:
+            plan["state"] = "queued"
+        reminders = self.create([self._plan_values(plan) for plan in plans])
+        queued = reminders.filtered(lambda reminder: reminder.state == "queued")
+        queued._queue_emails()
+        reminders._schedule_salesperson_activities()
+        reminders._log_problems_in_chatter()
+        return reminders
+
+    @api.model
+    def _plan_reminders(self, contracts, today):
+        """Decide, per contract, which stage goes out and which are skipped."""
+        plans = []
+        for contract in contracts:
+            cycle_end = contract.renewal_cycle_end
+            cycle_reminders = contract.renewal_reminder_ids.filtered(
+                lambda reminder, end=cycle_end: reminder.cycle_end == end
+            )
+            policy = contract.renewal_policy_id
+            base = {
+                "contract": contract,
+                "policy": policy,
+                "cycle_end": cycle_end,
+                "today": today,
+            }
+            if not policy:
+                if not cycle_reminders.filtered(lambda r: r.reason_code == "no_policy"):
+                    plans.append(
+                        dict(
+                            base,
+                            stage=self.env["renewal.policy.stage"],
+                            state="skipped",
+                            reason_code="no_policy",
+                            reason=self.env._(
+                                "No renewal policy matches this contract: give its "
+                                "customer a tier or set a default policy in Settings."
+                            ),
+                        )
+                    )
+                continue
+            stages = {stage.days_before: stage for stage in policy.stage_ids}
+            handled = {
+                reminder.days_before
+                for reminder in cycle_reminders
+                if reminder.stage_id and reminder.state in HANDLED_STATES
+            }
+            if today > cycle_end:
+                for days in sorted(set(stages) - handled, reverse=True):
+                    plans.append(
+                        dict(
+                            base,
+                            stage=stages[days],
+                            state="skipped",
+                            reason_code="expired",
+                            reason=self.env._(
+                                "The renewal cycle ended on %(end)s before this stage "
+                                "could go out.",
+                                end=fields.Date.to_string(cycle_end),
+                            ),
+                        )
+                    )
+                continue
+            due = renewal_rules.due_stages(today, cycle_end, list(stages), handled)
+            for days in due.superseded:
+                plans.append(
+                    dict(
+                        base,
+                        stage=stages[days],
+                        state="skipped",
+                        reason_code="superseded",
+                        reason=self.env._(
+                            "Superseded by the %(days)s-day stage that is due now.",
+                            days=due.send,
+                        ),
+                    )
+                )
+            if due.send is not None:
+                plans.append(dict(base, stage=stages[due.send], state="scheduled"))
+        self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
+        return plans
+
+    @api.model
+    def _check_recipients(self, plans):
+        """Pick each plan's recipient; skip the plans nobody may receive."""
+        for plan in plans:
+            contract = plan["contract"]
+            customer = contract.partner_id
+            commercial = customer.commercial_partner_id
+            backup = commercial.renewal_backup_partner_id
+            recipient = customer if customer.email or not backup.email else backup
+            plan["recipient"] = recipient
+            problem = renewal_rules.recipient_problem(
+                renewal_rules.RecipientCheck(
+                    email=recipient.email,
+                    opted_out=customer.renewal_opt_out or commercial.renewal_opt_out,
+                    blacklisted=recipient.is_blacklisted,
+                    active=recipient.active and commercial.active,
+                    company_id=recipient.company_id.id or None,
+                ),
+                contract.company_id.id,
+            )
+            if problem:
+                plan.update(
+                    state="skipped",
+                    reason_code=problem,
+                    reason=self._recipient_problem_text(problem, recipient),
+                )
+            elif plan["stage"].review_required or contract.renewal_tier_id.review_required:
+                plan["state"] = "review"
+
+    @api.model
+    def _recipient_problem_text(self, problem, recipient):
+        texts = {
+            renewal_rules.REASON_NO_EMAIL: self.env._(
+                "%(partner)s has no email address.", partner=recipient.display_name
+            ),
+            renewal_rules.REASON_OPTED_OUT: self.env._(
+                "%(partner)s asked not to receive renewal reminders.",
+                partner=recipient.commercial_partner_id.display_name,
+            ),
+            renewal_rules.REASON_BLACKLISTED: self.env._(
+                "%(email)s is on the email blacklist.", email=recipient.email
+            ),
+            renewal_rules.REASON_ARCHIVED_PARTNER: self.env._(
+                "%(partner)s is archived.", partner=recipient.display_name
+            ),
+            renewal_rules.REASON_OTHER_COMPANY: self.env._(
+                "%(partner)s belongs to another company (%(company)s).",
+                partner=recipient.display_name,
+                company=recipient.company_id.name,
+            ),
+        }
+        return texts[problem]
+
+    @api.model
+    def _render_plans(self, plans):
+        """Render the plans' messages: one pass per template and language."""
+        templates = {stage: stage._template() for stage in {p["stage"] for p in plans}}
+        by_template = defaultdict(list)
+        for plan in plans:
+            by_template[templates[plan["stage"]]].append(plan)
+        for template, template_plans in by_template.items():
+            contract_ids = [plan["contract"].id for plan in template_plans]
+            rendered = self._render_template(template, contract_ids)
+            for plan in template_plans:
+                values = rendered.get(plan["contract"].id)
+                if isinstance(values, Exception):
+                    plan.update(
+                        state="failed",
+                        reason_code="render_error",
+                        reason=self.env._(
+                            "Template “%(template)s” could not be rendered: %(error)s",
+                            template=template.name,
+                            error=values,
+                        ),
+                    )
+                    continue
+                plan["subject"] = values.get("subject") or ""
+                plan["body"] = values.get("body_html") or ""
+                plan["email_from"] = values.get("email_from") or False
+                leftovers = renewal_rules.leftover_placeholders(
+                    plan["subject"], html2plaintext(plan["body"]) if plan["body"] else ""
+                )
+                if leftovers:
+                    plan.update(
+                        state="failed",
+                        reason_code="unrendered",
+                        reason=self.env._(
+                            "The message still holds %(markers)s: it was not sent.",
+                            markers=", ".join(leftovers),
+                        ),
+                    )
+
+    @api.model
+    def _render_template(self, template, contract_ids):
+        """{contract_id: rendered values, or the exception that prevented it}."""
+        if not template:
+            error = ValueError(self.env._("the stage has no email template"))
+            return dict.fromkeys(contract_ids, error)
+        fields_to_render = ["subject", "body_html", "email_from"]
+        try:
+            return template._generate_template(contract_ids, fields_to_render)
+        except Exception:  # noqa: BLE001 - isolate the contracts that break it
+            _logger.info("Template %s failed on a batch; rendering one by one", template.id)
+        results = {}
+        for contract_id in contract_ids:
+            try:
+                results.update(template._generate_template([contract_id], fields_to_render))
+            except Exception as error:  # noqa: BLE001 - logged on the reminder
+                results[contract_id] = error
+        return results
+
+    @api.model
+    def _plan_values(self, plan):
+        stage = plan["stage"]
+        now = fields.Datetime.now()
+        state = plan["state"]
+        recipient = plan.get("recipient")
+        return {
+            "contract_id": plan["contract"].id,
+            "stage_id": stage.id,
+            "policy_id": plan["policy"].id,
+            "cycle_end": plan["cycle_end"],
+            "days_before": stage.days_before if stage else False,
+            "channel": stage.channel or "email",
+            "tone": stage.tone,
+            "state": state,
+            "reason_code": plan.get("reason_code"),
+            "reason": plan.get("reason"),
+            "scheduled_date": plan["today"],
+            "recipient_id": recipient.id if recipient else False,
+            "subject": plan.get("subject"),
+            "body": plan.get("body"),
+            "outcome_date": now if state in ("skipped", "failed") else False,
+            "trigger": plan.get("trigger", "scheduler"),
+        }
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+
+    def _sender_address(self):
+        return (
+            self.env["ir.config_parameter"].sudo().get_param("renewal_reminder.sender_email")
+            or False
+        )
+
+    def _queue_emails(self):
+        """Queue one email per reminder, logged in its contract's chatter.
+
+        Creates the emails, their chatter messages and the delivery
+        notifications in one go each; the mail queue sends them.
+        """
+        if not self:
+            return self.env["mail.mail"]
+        sender = self._sender_address()
+        comment = self.env.ref("mail.mt_comment")
+        # Answers come back to the contract's thread, computed for all at once.
+        reply_to = self.contract_id._notify_get_reply_to()
+        values = []
+        for reminder in self:
+            email_from = (
+                sender
+                or reminder.user_id.email_formatted
+                or reminder.company_id.email_formatted
+            )
+            values.append(
+                {
+                    "model": "contract.contract",
+                    "res_id": reminder.contract_id.id,
+                    "message_type": "auto_comment",
+                    "subtype_id": comment.id,
+                    "subject": reminder.subject,
+                    "body": reminder.body,
+                    "body_html": reminder.body,
+                    "email_from": email_from,
+                    "reply_to": reply_to.get(reminder.contract_id.id) or email_from,
+                    "author_id": (
+                        reminder.user_id.partner_id or reminder.company_id.partner_id
+                    ).id,
+                    "partner_ids": [fields.Command.link(reminder.recipient_id.id)],
+                    "recipient_ids": [fields.Command.link(reminder.recipient_id.id)],
+                    "is_notification": True,
+                    "auto_delete": False,
+                }
+            )
+        mails = self.env["mail.mail"].sudo().create(values)
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": reminder.recipient_id.id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for reminder, mail in zip(self, mails, strict=True)
+            ]
+        )
+        now = fields.Datetime.now()
+        for reminder, mail in zip(self, mails, strict=True):
+            reminder.mail_id = mail
+            reminder.message_id = mail.mail_message_id
+            reminder.email_to = reminder.recipient_id.email_formatted
+        self.write({"state": "queued", "queued_date": now})
+        return mails
+
+    def _schedule_salesperson_activities(self):
+        """Tell the salespeople: a review to do, or a renewal to follow up."""
+        review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        follow_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+        model_id = self.env["ir.model"]._get_id("contract.contract")
+        today = fields.Date.context_today(self)
+        values = []
+        for reminder in self:
+            user = reminder.user_id
+            if not user:
+                continue
+            if reminder.state == "review":
+                values.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": reminder.contract_id.id,
+                        "activity_type_id": review_type.id,
+                        "user_id": user.id,
+                        "date_deadline": today,
+                        "summary": self.env._(
+                            "Review the %(days)s-day renewal reminder",
+                            days=reminder.days_before,
+                        ),
+                    }
+                )
+            elif reminder.state == "queued" and (
+                reminder.trigger != "scheduler" or reminder.stage_id.notify_salesperson
+            ):
+                values.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": reminder.contract_id.id,
+                        "activity_type_id": follow_type.id,
+                        "user_id": user.id,
+                        "date_deadline": today + timedelta(days=FOLLOW_UP_DAYS),
+                        "summary": self.env._(
+                            "Follow up the renewal reminder sent to %(partner)s",
+                            partner=reminder.recipient_id.display_name,
+                        ),
+                    }
+                )
+        if values:
+            self.env["mail.activity"].sudo().with_context(
+                mail_activity_quick_update=True
+            ).create(values)
+
+    def _log_problems_in_chatter(self):
+        """Write each data problem in the contract's chatter, all at once."""
+        problems = self.filtered(lambda r: r.reason_code in DATA_PROBLEM_REASONS)
+        if not problems:
+            return
+        note = self.env.ref("mail.mt_note")
+        reasons = dict(self._fields["reason_code"]._description_selection(self.env))
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "contract.contract",
+                    "res_id": reminder.contract_id.id,
+                    "message_type": "notification",
+                    "subtype_id": note.id,
+                    "author_id": self.env.ref("base.partner_root").id,
+                    "body": Markup(
+                        "<p><strong>%s</strong> %s</p><p>%s</p>"
+                    )
+                    % (
+                        self.env._("Renewal reminder not sent:"),
+                        reasons.get(reminder.reason_code, ""),
+                        reminder.reason or "",
+                    ),
+                }
+                for reminder in problems
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # Review
+    # ------------------------------------------------------------------
+
+    def action_approve(self):
+        """Approve reminders awaiting review: they go out at once."""
+        to_send = self.filtered(lambda reminder: reminder.state == "review")
+        to_send.write(
+            {"reviewer_id": self.env.user.id, "reviewed_date": fields.Datetime.now()}
+        )
+        to_send._queue_emails()
+        to_send._close_review_activities()
+        to_send._schedule_salesperson_activities()
+        return True
+
+    def _refuse(self, reason):
+        to_refuse = self.filtered(lambda reminder: reminder.state == "review")
+        now = fields.Datetime.now()
+        to_refuse.write(
+            {
+                "state": "refused",
+                "reason_code": "refused",
+                "reason": reason,
+                "reviewer_id": self.env.user.id,
+                "reviewed_date": now,
+                "outcome_date": now,
+            }
+        )
+        to_refuse._close_review_activities()
+        return to_refuse
+
+    def action_refuse(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Refuse Reminders"),
+            "res_model": "renewal.reminder.refuse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_reminder_ids": self.ids},
+        }
+
+    def _close_review_activities(self):
+        review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        activities = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "contract.contract"),
+                ("res_id", "in", self.contract_id.ids),
+                ("activity_type_id", "=", review_type.id),
+            ]
+        )
+        # A contract keeps its review activity while another reminder waits.
+        still_waiting = set(
+            self.search(
+                [("contract_id", "in", self.contract_id.ids), ("state", "=", "review")]
+            ).contract_id.ids
+        )
+        activities.filtered(
+            lambda activity: activity.res_id not in still_waiting
+        ).action_done()
+
+    # ------------------------------------------------------------------
+    # Delivery results from the mail stack
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sync_from_notifications(self, notifications):
+        """Follow the email notifications' status into the reminders."""
+        notifications = notifications.filtered(
+            lambda notif: notif.notification_type == "email"
+        )
+        if not notifications:
+            return
+        reminders = self.sudo().search(
+            [("message_id", "in", notifications.mail_message_id.ids)]
+        )
+        if not reminders:
+            return
+        by_message = {notif.mail_message_id: notif for notif in notifications}
+        now = fields.Datetime.now()
+        updates = defaultdict(lambda: self.env["renewal.reminder"])
+        for reminder in reminders:
+            notification = by_message.get(reminder.message_id)
+            status = notification.notification_status if notification else None
+            # The mail queue marks notifications failed just before it sends,
+            # then sent on success: a later success wins over that mark.
+            retried = reminder.state == "failed" and reminder.reason_code == "delivery"
+            if status == "sent" and (reminder.state == "queued" or retried):
+                values = {
+                    "state": "sent",
+                    "sent_date": now,
+                    "reason_code": False,
+                    "reason": False,
+                    "outcome_date": False,
+                }
+            elif status == "bounce" and reminder.state in OUTGOING_STATES:
+                values = {
+                    "state": "bounced",
+                    "reason_code": "bounced",
+                    "reason": notification.failure_reason
+                    or self.env._("The customer's mail server returned the email."),
+                    "outcome_date": now,
+                }
+            elif status == "exception" and reminder.state in ("queued", "sent"):
+                values = {
+                    "state": "failed",
+                    "reason_code": "delivery",
+                    "reason": notification.failure_reason
+                    or notification.failure_type
+                    or self.env._("The email could not be delivered."),
+                    "outcome_date": now,
+                }
+            else:
+                continue
+            updates[tuple(sorted(values.items()))] |= reminder
+        for values, group in updates.items():
+            group.write(dict(values))
+
+    def _cancel(self, reason_code, reason):
+        self.filtered(lambda reminder: reminder.state in OPEN_STATES).write(
+            {
+                "state": "cancelled",
+                "reason_code": reason_code,
+                "reason": reason,
+                "outcome_date": fields.Datetime.now(),
+            }
+        )

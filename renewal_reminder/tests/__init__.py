@@ -4,3 +4,4 @@ from . import test_res_partner
 from . import test_access
 from . import test_settings
 from . import test_translation
+from . import test_renewal_scheduler

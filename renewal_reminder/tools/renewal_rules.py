@@ -195,3 +195,59 @@ def policy_summary(tier_name, rhythm_label, min_value_label):
     """
     parts = [part for part in (tier_name, rhythm_label, min_value_label) if part]
     return ", ".join(parts) if parts else None
+
+
+# Why a due reminder does not go out to the customer.
+REASON_NO_EMAIL = "no_email"
+REASON_OPTED_OUT = "opted_out"
+REASON_BLACKLISTED = "blacklisted"
+REASON_ARCHIVED_PARTNER = "archived_partner"
+REASON_OTHER_COMPANY = "other_company"
+
+# Text that shows a template was not fully rendered.
+PLACEHOLDER_MARKERS = ("{{", "}}", "${", "t-out", "t-esc", "object.")
+
+RecipientCheck = namedtuple(
+    "RecipientCheck",
+    ["email", "opted_out", "blacklisted", "active", "company_id"],
+)
+
+
+def recipient_problem(recipient, contract_company_id):
+    """The reason code a reminder cannot go to ``recipient``, or None.
+
+    ``recipient`` is a :class:`RecipientCheck`; the checks run in the order a
+    person would explain them: first whether we may write at all (opt-out,
+    blacklist, archived customer, another company's customer), then whether
+    we can (an email address).
+    """
+    if recipient.opted_out:
+        return REASON_OPTED_OUT
+    if recipient.blacklisted:
+        return REASON_BLACKLISTED
+    if not recipient.active:
+        return REASON_ARCHIVED_PARTNER
+    if recipient.company_id and recipient.company_id != contract_company_id:
+        return REASON_OTHER_COMPANY
+    if not (recipient.email or "").strip():
+        return REASON_NO_EMAIL
+    return None
+
+
+def leftover_placeholders(*texts):
+    """The template markers still present in rendered ``texts``.
+
+    A reminder must never reach a customer with ``{{ ... }}``, ``${...}``,
+    ``t-out`` or ``object.`` left in it; an empty subject or body counts as
+    ``empty``.
+    """
+    found = []
+    for text in texts:
+        if not (text or "").strip():
+            if "empty" not in found:
+                found.append("empty")
+            continue
+        for marker in PLACEHOLDER_MARKERS:
+            if marker in text and marker not in found:
+                found.append(marker)
+    return found

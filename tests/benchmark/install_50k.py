@@ -31,9 +31,11 @@ def odoo_addons_paths():
     return [str(REPO), str(source / "addons")]
 
 
-def run_odoo(config, database, *args):
+def run_odoo(config, database, *args, profile=None):
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     command = [
         sys.executable,
+        *profiler,
         "-m",
         "odoo",
         "-c",
@@ -103,6 +105,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", type=int, default=50000)
     parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of the install to FILE"
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the database afterwards"
     )
     options = parser.parse_args()
@@ -132,7 +137,12 @@ def main():
             )
             fill_time = time.perf_counter() - started
             install_time = run_odoo(
-                str(config), database, "-i", "renewal_reminder", "--without-demo=all"
+                str(config),
+                database,
+                "-i",
+                "renewal_reminder",
+                "--without-demo=all",
+                profile=options.profile,
             )
             counts = psql(
                 database,

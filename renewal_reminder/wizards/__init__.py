@@ -1,0 +1,3 @@
+from . import renewal_reminder_refuse
+from . import renewal_urgent_reminder
+from . import renewal_policy_preview
