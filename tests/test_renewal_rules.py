@@ -168,7 +168,13 @@ def test_policy_summary():
 
 
 def _recipient(**values):
-    base = {"email": "a@example.com", "opted_out": False, "blacklisted": False, "active": True, "company_id": None}
+    base = {
+        "email": "a@example.com",
+        "opted_out": False,
+        "blacklisted": False,
+        "active": True,
+        "company_id": None,
+    }
     base.update(values)
     return rules.RecipientCheck(**base)
 
@@ -194,7 +200,12 @@ def test_recipient_problem(values, expected):
 
 def test_leftover_placeholders():
     assert rules.leftover_placeholders("Your contract ends", "<p>Dear Ann</p>") == []
-    assert rules.leftover_placeholders("Ends on {{ object.date_end }}", "<p>ok</p>") == ["{{", "}}", "object."]
-    assert rules.leftover_placeholders("Hi ${name}", "<p t-out='x'/>") == ["${", "t-out"]
+    assert rules.leftover_placeholders(
+        "Ends on {{ object.date_end }}", "<p>ok</p>"
+    ) == ["{{", "}}", "object."]
+    assert rules.leftover_placeholders("Hi ${name}", "<p t-out='x'/>") == [
+        "${",
+        "t-out",
+    ]
     assert rules.leftover_placeholders("", "<p>ok</p>") == ["empty"]
     assert rules.leftover_placeholders("Subject", None) == ["empty"]

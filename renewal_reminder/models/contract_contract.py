@@ -296,8 +296,9 @@ class ContractContract(models.Model):
             cycle_end = contract.renewal_cycle_end
             reminders = contract.renewal_reminder_ids
             current = reminders.filtered(
-                lambda reminder, end=cycle_end: reminder.cycle_end == end
-                and reminder.state != "cancelled"
+                lambda reminder, end=cycle_end: (
+                    reminder.cycle_end == end and reminder.state != "cancelled"
+                )
             )
             last_reminded_end = max(reminders.mapped("cycle_end"), default=None)
             if not cycle_end:
@@ -411,13 +412,17 @@ class ContractContract(models.Model):
             [("contract_id", "in", self.ids), ("state", "in", OPEN_STATES)]
         )
         renewed = open_reminders.filtered(
-            lambda reminder: reminder.contract_id.active
-            and reminder.contract_id.renewal_state != "lost"
-            and reminder.cycle_end != reminder.contract_id.renewal_cycle_end
+            lambda reminder: (
+                reminder.contract_id.active
+                and reminder.contract_id.renewal_state != "lost"
+                and reminder.cycle_end != reminder.contract_id.renewal_cycle_end
+            )
         )
         closed = open_reminders.filtered(
-            lambda reminder: not reminder.contract_id.active
-            or reminder.contract_id.renewal_state == "lost"
+            lambda reminder: (
+                not reminder.contract_id.active
+                or reminder.contract_id.renewal_state == "lost"
+            )
         )
         renewed._cancel("renewed", self.env._("The contract was renewed."))
         closed._cancel("closed", self.env._("The contract was closed or marked lost."))

@@ -215,14 +215,17 @@ class RenewalReminder(models.Model):
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
         domain = Contract._renewal_due_domain(today)
-        contracts = Contract.search(domain, order="renewal_next_date, id", limit=batch_size)
+        contracts = Contract.search(
+            domain, order="renewal_next_date, id", limit=batch_size
+        )
         if contracts:
             self._process_due_contracts(contracts, today)
         remaining = Contract.search_count(domain) if contracts else 0
         self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
         if remaining:
             cron = self.env.ref(
-                "renewal_reminder.ir_cron_renewal_reminder_send", raise_if_not_found=False
+                "renewal_reminder.ir_cron_renewal_reminder_send",
+                raise_if_not_found=False,
             )
             if cron:
                 cron._trigger()
@@ -347,7 +350,10 @@ class RenewalReminder(models.Model):
                     reason_code=problem,
                     reason=self._recipient_problem_text(problem, recipient),
                 )
-            elif plan["stage"].review_required or contract.renewal_tier_id.review_required:
+            elif (
+                plan["stage"].review_required
+                or contract.renewal_tier_id.review_required
+            ):
                 plan["state"] = "review"
 
     @api.model
@@ -401,7 +407,8 @@ class RenewalReminder(models.Model):
                 plan["body"] = values.get("body_html") or ""
                 plan["email_from"] = values.get("email_from") or False
                 leftovers = renewal_rules.leftover_placeholders(
-                    plan["subject"], html2plaintext(plan["body"]) if plan["body"] else ""
+                    plan["subject"],
+                    html2plaintext(plan["body"]) if plan["body"] else "",
                 )
                 if leftovers:
                     plan.update(
@@ -423,11 +430,15 @@ class RenewalReminder(models.Model):
         try:
             return template._generate_template(contract_ids, fields_to_render)
         except Exception:  # noqa: BLE001 - isolate the contracts that break it
-            _logger.info("Template %s failed on a batch; rendering one by one", template.id)
+            _logger.info(
+                "Template %s failed on a batch; rendering one by one", template.id
+            )
         results = {}
         for contract_id in contract_ids:
             try:
-                results.update(template._generate_template([contract_id], fields_to_render))
+                results.update(
+                    template._generate_template([contract_id], fields_to_render)
+                )
             except Exception as error:  # noqa: BLE001 - logged on the reminder
                 results[contract_id] = error
         return results
@@ -463,7 +474,9 @@ class RenewalReminder(models.Model):
 
     def _sender_address(self):
         return (
-            self.env["ir.config_parameter"].sudo().get_param("renewal_reminder.sender_email")
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("renewal_reminder.sender_email")
             or False
         )
 
@@ -531,7 +544,9 @@ class RenewalReminder(models.Model):
     def _schedule_salesperson_activities(self):
         """Tell the salespeople: a review to do, or a renewal to follow up."""
         review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
-        follow_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+        follow_type = self.env.ref(
+            "renewal_reminder.mail_activity_type_renewal_follow_up"
+        )
         model_id = self.env["ir.model"]._get_id("contract.contract")
         today = fields.Date.context_today(self)
         values = []
@@ -589,9 +604,7 @@ class RenewalReminder(models.Model):
                     "message_type": "notification",
                     "subtype_id": note.id,
                     "author_id": self.env.ref("base.partner_root").id,
-                    "body": Markup(
-                        "<p><strong>%s</strong> %s</p><p>%s</p>"
-                    )
+                    "body": Markup("<p><strong>%s</strong> %s</p><p>%s</p>")
                     % (
                         self.env._("Renewal reminder not sent:"),
                         reasons.get(reminder.reason_code, ""),

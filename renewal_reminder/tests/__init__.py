@@ -5,3 +5,5 @@ from . import test_access
 from . import test_settings
 from . import test_translation
 from . import test_renewal_scheduler
+from . import test_renewal_delivery
+from . import test_renewal_templates

@@ -25,10 +25,14 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         return self.Reminder.search([("contract_id", "in", self._contracts.ids)])
 
     def _reminders(self, contract):
-        return self.Reminder.search([("contract_id", "=", contract.id)]).sorted("days_before")
+        return self.Reminder.search([("contract_id", "=", contract.id)]).sorted(
+            "days_before"
+        )
 
     def test_each_stage_goes_out_on_its_day_exactly_once(self):
-        contract = self._create_contract(self.customer_standard, date_end=date(2027, 3, 31))
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
         self._contracts = contract
         self.assertFalse(self._run("2027-02-28"))
 
@@ -40,7 +44,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         self.assertEqual(reminder.tone, "gentle")
         self.assertEqual(reminder.trigger, "scheduler")
         self.assertEqual(reminder.scheduled_date, date(2027, 3, 1))
-        self.assertEqual(reminder.subject, f"Your contract {contract.name} ends on 03/31/2027")
+        self.assertEqual(
+            reminder.subject, f"Your contract {contract.name} ends on 03/31/2027"
+        )
         self.assertIn("Dear Harbor Dental", reminder.body)
         self.assertIn("12,000.00", reminder.body)  # 1,000 a month
         self.assertEqual(reminder.mail_id.state, "outgoing")
@@ -51,8 +57,10 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         self.assertEqual(reminder.message_id.partner_ids, self.customer_standard)
         # The salesperson is asked to follow up.
         follow_up = contract.activity_ids.filtered(
-            lambda a: a.activity_type_id
-            == self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+            )
         )
         self.assertEqual(follow_up.user_id, self.salesperson)
         self.assertEqual(follow_up.date_deadline, date(2027, 3, 4))
@@ -84,7 +92,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
 
     def test_a_late_contract_gets_only_the_latest_stage_due(self):
         with freeze_time("2027-03-21"):
-            contract = self._create_contract(self.customer_standard, date_end=date(2027, 3, 31))
+            contract = self._create_contract(
+                self.customer_standard, date_end=date(2027, 3, 31)
+            )
         self._contracts = contract
         reminders = self._run("2027-03-21")
         sent = reminders.filtered(lambda r: r.state == "queued")
@@ -112,26 +122,51 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
     def test_bad_data_is_logged_and_never_stops_the_pass(self):
         Partner = self.env["res.partner"]
         tier = self.tier_standard.id
-        no_email = Partner.create({"name": "No Mail", "is_company": True, "renewal_tier_id": tier})
+        no_email = Partner.create(
+            {"name": "No Mail", "is_company": True, "renewal_tier_id": tier}
+        )
         opted_out = Partner.create(
-            {"name": "Opted Out", "is_company": True, "email": "out@example.com",
-             "renewal_tier_id": tier, "renewal_opt_out": True}
+            {
+                "name": "Opted Out",
+                "is_company": True,
+                "email": "out@example.com",
+                "renewal_tier_id": tier,
+                "renewal_opt_out": True,
+            }
         )
         blacklisted = Partner.create(
-            {"name": "Blocked", "is_company": True, "email": "blocked@example.com",
-             "renewal_tier_id": tier}
+            {
+                "name": "Blocked",
+                "is_company": True,
+                "email": "blocked@example.com",
+                "renewal_tier_id": tier,
+            }
         )
         self.env["mail.blacklist"].sudo()._add("blocked@example.com")
         archived = Partner.create(
-            {"name": "Gone", "is_company": True, "email": "gone@example.com", "renewal_tier_id": tier}
+            {
+                "name": "Gone",
+                "is_company": True,
+                "email": "gone@example.com",
+                "renewal_tier_id": tier,
+            }
         )
         company_b = self.env["res.company"].create({"name": "Other Co"})
         foreign = Partner.create(
-            {"name": "Foreign", "is_company": True, "email": "foreign@example.com",
-             "renewal_tier_id": tier, "company_id": company_b.id}
+            {
+                "name": "Foreign",
+                "is_company": True,
+                "email": "foreign@example.com",
+                "renewal_tier_id": tier,
+                "company_id": company_b.id,
+            }
         )
-        untiered = Partner.create({"name": "No Tier", "is_company": True, "email": "nt@example.com"})
-        self.env["ir.config_parameter"].set_param("renewal_reminder.default_policy_id", False)
+        untiered = Partner.create(
+            {"name": "No Tier", "is_company": True, "email": "nt@example.com"}
+        )
+        self.env["ir.config_parameter"].set_param(
+            "renewal_reminder.default_policy_id", False
+        )
         broken_template = self.env["mail.template"].create(
             {
                 "name": "Broken",
@@ -150,10 +185,26 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         )
         lab = self.env["renewal.tier"].create({"name": "Lab"})
         broken_policy = self.env["renewal.policy"].create(
-            {"name": "Broken", "tier_id": lab.id, "stage_ids": [Command.create({"days_before": 30, "mail_template_id": broken_template.id})]}
+            {
+                "name": "Broken",
+                "tier_id": lab.id,
+                "stage_ids": [
+                    Command.create(
+                        {"days_before": 30, "mail_template_id": broken_template.id}
+                    )
+                ],
+            }
         )
         leftover_policy = self.env["renewal.policy"].create(
-            {"name": "Leftover", "tier_id": lab.id, "stage_ids": [Command.create({"days_before": 30, "mail_template_id": leftover_template.id})]}
+            {
+                "name": "Leftover",
+                "tier_id": lab.id,
+                "stage_ids": [
+                    Command.create(
+                        {"days_before": 30, "mail_template_id": leftover_template.id}
+                    )
+                ],
+            }
         )
         end = date(2027, 3, 31)
         contracts = {
@@ -185,16 +236,23 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
                 self.assertIn(reminders.state, ("skipped", "failed"))
                 self.assertTrue(reminders.reason)
                 self.assertFalse(reminders.mail_id)
-                note = contract.message_ids.filtered(lambda m: "Renewal reminder not sent" in (m.body or ""))
+                note = contract.message_ids.filtered(
+                    lambda m: "Renewal reminder not sent" in (m.body or "")
+                )
                 self.assertEqual(len(note), 1)
                 self.assertIn(str(reminders.reason).split(":")[0][:20], str(note.body))
         self.assertEqual(self._reminders(contracts["render_error"]).state, "failed")
         self.assertIn("${", self._reminders(contracts["unrendered"]).reason)
         self.assertEqual(self._reminders(contracts["opted_out"]).state, "skipped")
         # Nothing is noted twice: the next run has nothing new to say.
-        before = self.Reminder.search_count([("contract_id", "in", self._contracts.ids)])
+        before = self.Reminder.search_count(
+            [("contract_id", "in", self._contracts.ids)]
+        )
         self._run("2027-03-02")
-        self.assertEqual(self.Reminder.search_count([("contract_id", "in", self._contracts.ids)]), before)
+        self.assertEqual(
+            self.Reminder.search_count([("contract_id", "in", self._contracts.ids)]),
+            before,
+        )
 
     def test_the_queries_of_a_batch_do_not_grow_with_its_size(self):
         def due_contracts(count, day):
@@ -219,7 +277,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
                 self.env.flush_all()
             count = self.env.cr.sql_log_count - before
             reminders = self.Reminder.search([("contract_id", "in", contracts.ids)])
-            self.assertEqual(len(reminders.filtered(lambda r: r.state == "queued")), len(contracts))
+            self.assertEqual(
+                len(reminders.filtered(lambda r: r.state == "queued")), len(contracts)
+            )
             return count
 
         queries(due_contracts(2, "2027-03-21"))  # warm the caches (xml ids, settings)
@@ -230,18 +290,31 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
 
     def test_the_cron_works_in_batches_and_wakes_itself_up(self):
         self._contracts = self.env["contract.contract"].union(
-            *(self._create_contract(self.customer_standard, date_end=date(2027, 3, 31)) for _i in range(5))
+            *(
+                self._create_contract(
+                    self.customer_standard, date_end=date(2027, 3, 31)
+                )
+                for _i in range(5)
+            )
         )
         cron = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
-        with freeze_time("2027-03-01"), self.mock_mail_gateway(), self.capture_triggers(cron.id) as triggers:
+        with (
+            freeze_time("2027-03-01"),
+            self.mock_mail_gateway(),
+            self.capture_triggers(cron.id) as triggers,
+        ):
             remaining = self.Reminder._cron_send_due_reminders(batch_size=2)
         self.assertEqual(remaining, 3)
         self.assertEqual(len(triggers.records), 1)
-        self.assertEqual(len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 2)
+        self.assertEqual(
+            len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 2
+        )
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
             while self.Reminder._cron_send_due_reminders(batch_size=2):
                 pass
-        self.assertEqual(len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 5)
+        self.assertEqual(
+            len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 5
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -261,7 +334,10 @@ class TestRenewalReview(RenewalCommon, MockEmail):
 
     def _due_for_review(self, count=1):
         contracts = self.env["contract.contract"].union(
-            *(self._create_contract(self.key_account, date_end=date(2027, 3, 31)) for _i in range(count))
+            *(
+                self._create_contract(self.key_account, date_end=date(2027, 3, 31))
+                for _i in range(count)
+            )
         )
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
             self.env["renewal.reminder"]._cron_send_due_reminders()
@@ -277,7 +353,10 @@ class TestRenewalReview(RenewalCommon, MockEmail):
         contract = reminder.contract_id
         self.assertEqual(contract.renewal_state, "review")
         review = contract.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+            )
         )
         self.assertEqual(review.user_id, self.salesperson)
 
@@ -288,11 +367,16 @@ class TestRenewalReview(RenewalCommon, MockEmail):
             as_sales.action_approve()
         self.assertEqual(reminder.state, "queued")
         self.assertEqual(reminder.reviewer_id, self.salesperson)
-        self.assertEqual(reminder.mail_id.body_html, "<p>Dear Northwind, shall we renew together? Lena</p>")
+        self.assertEqual(
+            reminder.mail_id.body_html,
+            "<p>Dear Northwind, shall we renew together? Lena</p>",
+        )
         self.assertFalse(
             contract.activity_ids.filtered(
-                lambda a: a.activity_type_id.res_model == "contract.contract"
-                and a.summary.startswith("Review")
+                lambda a: (
+                    a.activity_type_id.res_model == "contract.contract"
+                    and a.summary.startswith("Review")
+                )
             )
         )
 
@@ -304,7 +388,9 @@ class TestRenewalReview(RenewalCommon, MockEmail):
         self.assertEqual(set(to_send.mapped("state")), {"queued"})
         action = to_refuse.with_user(self.salesperson).action_refuse()
         wizard = Form(
-            self.env[action["res_model"]].with_user(self.salesperson).with_context(action["context"])
+            self.env[action["res_model"]]
+            .with_user(self.salesperson)
+            .with_context(**action["context"])
         )
         wizard.reason = "Renewed by phone already."
         wizard.save().action_refuse()
@@ -340,7 +426,9 @@ class TestUrgentReminder(RenewalCommon, MockEmail):
         action = contract.with_user(self.salesperson).action_renewal_urgent_reminder()
         with freeze_time("2027-03-20"):
             form = Form(
-                self.env[action["res_model"]].with_user(self.salesperson).with_context(action["context"])
+                self.env[action["res_model"]]
+                .with_user(self.salesperson)
+                .with_context(**action["context"])
             )
             self.assertEqual(form.recipient_id, self.customer_gold)
             self.assertIn("ends on 03/31/2027", form.subject)
@@ -352,7 +440,9 @@ class TestUrgentReminder(RenewalCommon, MockEmail):
         self.assertEqual(reminder.trigger, "urgent")
         self.assertEqual(reminder.state, "queued")
         self.assertEqual(reminder.days_before, 11)
-        self.assertEqual(reminder.mail_id.subject, "Urgent: your platform licence ends in 11 days")
+        self.assertEqual(
+            reminder.mail_id.subject, "Urgent: your platform licence ends in 11 days"
+        )
         self.assertEqual(reminder.mail_id.recipient_ids, self.customer_gold)
         self.assertIn(reminder.message_id, contract.message_ids)
         # It does not use up a stage: the scheduled ones still come.
@@ -362,7 +452,11 @@ class TestUrgentReminder(RenewalCommon, MockEmail):
         self.customer_gold.renewal_opt_out = True
         contract = self._create_contract(self.customer_gold)
         action = contract.action_renewal_urgent_reminder()
-        wizard = Form(self.env[action["res_model"]].with_context(action["context"])).save()
-        with self.assertRaisesRegex(UserError, "asked not to receive renewal reminders"):
+        wizard = Form(
+            self.env[action["res_model"]].with_context(**action["context"])
+        ).save()
+        with self.assertRaisesRegex(
+            UserError, "asked not to receive renewal reminders"
+        ):
             wizard.action_send()
         self.assertFalse(contract.renewal_reminder_ids)

@@ -28,11 +28,14 @@ class RenewalPolicyPreview(models.TransientModel):
         cycle_end = self.contract_id.renewal_cycle_end
         result = []
         for stage in self.policy_id.stage_ids.sorted("days_before", reverse=True):
-            rendered = Reminder._render_template(stage._template(), [self.contract_id.id])
+            rendered = Reminder._render_template(
+                stage._template(), [self.contract_id.id]
+            )
             result.append(
                 (
                     stage,
-                    cycle_end and renewal_rules.stage_date(cycle_end, stage.days_before),
+                    cycle_end
+                    and renewal_rules.stage_date(cycle_end, stage.days_before),
                     rendered[self.contract_id.id],
                 )
             )
@@ -46,16 +49,17 @@ class RenewalPolicyPreview(models.TransientModel):
                 continue
             blocks = []
             for stage, day, values in wizard._stage_messages():
-                when = (
-                    fields.Date.to_string(day) if day else self.env._("no end date")
-                )
+                when = fields.Date.to_string(day) if day else self.env._("no end date")
                 heading = Markup("<h5>%s — %s</h5>") % (when, stage.name)
                 if isinstance(values, Exception):
                     content = Markup('<p class="text-danger">%s</p>') % values
                 else:
                     content = Markup(
                         '<p><strong>%s</strong></p><div class="border p-2 mb-3">%s</div>'
-                    ) % (values.get("subject") or "", Markup(values.get("body_html") or ""))
+                    ) % (
+                        values.get("subject") or "",
+                        Markup(values.get("body_html") or ""),
+                    )
                 blocks.append(heading + content)
             wizard.timeline = Markup("").join(blocks)
 

@@ -38,7 +38,9 @@ class RenewalUrgentReminder(models.TransientModel):
         for wizard in self:
             customer = wizard.contract_id.partner_id
             backup = customer.commercial_partner_id.renewal_backup_partner_id
-            wizard.recipient_id = customer if customer.email or not backup.email else backup
+            wizard.recipient_id = (
+                customer if customer.email or not backup.email else backup
+            )
 
     @api.depends("contract_id", "template_id")
     def _compute_message(self):
@@ -90,25 +92,22 @@ class RenewalUrgentReminder(models.TransientModel):
                     markers=", ".join(leftovers),
                 )
             )
-        reminder = (
-            Reminder.sudo()
-            .create(
-                {
-                    "contract_id": contract.id,
-                    "policy_id": contract.renewal_policy_id.id,
-                    "cycle_end": contract.renewal_cycle_end,
-                    "days_before": renewal_rules.days_left(
-                        fields.Date.context_today(self), contract.renewal_cycle_end
-                    ),
-                    "channel": "email",
-                    "tone": "final",
-                    "trigger": "urgent",
-                    "recipient_id": recipient.id,
-                    "subject": self.subject,
-                    "body": self.body,
-                    "scheduled_date": fields.Date.context_today(self),
-                }
-            )
+        reminder = Reminder.sudo().create(
+            {
+                "contract_id": contract.id,
+                "policy_id": contract.renewal_policy_id.id,
+                "cycle_end": contract.renewal_cycle_end,
+                "days_before": renewal_rules.days_left(
+                    fields.Date.context_today(self), contract.renewal_cycle_end
+                ),
+                "channel": "email",
+                "tone": "final",
+                "trigger": "urgent",
+                "recipient_id": recipient.id,
+                "subject": self.subject,
+                "body": self.body,
+                "scheduled_date": fields.Date.context_today(self),
+            }
         )
         reminder._queue_emails()
         reminder._schedule_salesperson_activities()

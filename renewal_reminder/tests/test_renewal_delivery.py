@@ -1,0 +1,87 @@
+from datetime import date
+
+from odoo.tests import freeze_time, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import RenewalCommon
+
+BOUNCE = """\
+From: MAILER-DAEMON <{bounce}>
+To: {bounce}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <bounce.renewal.1@mx.example.com>
+In-Reply-To: {message_id}
+References: {message_id}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"
+
+--BOUNDARY
+Content-Type: text/plain
+
+This is the mail system. Your message could not be delivered.
+
+--BOUNDARY
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; {email}
+Original-Recipient: rfc822;{email}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <{email}>: Recipient address rejected: User unknown
+
+--BOUNDARY--
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalDelivery(RenewalCommon, MockEmail):
+    """Delivery results flow back from the mail queue into the reminders."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._init_mail_gateway()
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.contract = cls._create_contract(
+            cls.customer_standard, date_end=date(2027, 3, 31)
+        )
+        with freeze_time("2027-03-01"):
+            cls.env["renewal.reminder"]._cron_send_due_reminders()
+        cls.reminder = cls.contract.renewal_reminder_ids
+        assert cls.reminder.state == "queued"
+
+    def test_an_smtp_failure_marks_the_reminder_failed_with_the_reason(self):
+        with self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"):
+            self.connect_mocked.side_effect = ConnectionRefusedError(
+                "Connection refused"
+            )
+            self.env["mail.mail"].sudo().process_email_queue(
+                ids=self.reminder.mail_id.ids
+            )
+        self.assertEqual(self.reminder.state, "failed")
+        self.assertEqual(self.reminder.reason_code, "delivery")
+        self.assertTrue(self.reminder.reason)
+        self.assertNotEqual(self.reminder.mail_id.state, "sent")
+
+    def test_a_bounce_marks_the_reminder_bounced(self):
+        with self.mock_mail_gateway():
+            self.env["mail.mail"].sudo().process_email_queue(
+                ids=self.reminder.mail_id.ids
+            )
+        self.assertEqual(self.reminder.state, "sent")
+        bounce_address = f"{self.alias_bounce}@{self.alias_domain}"
+        self.env["mail.thread"].message_process(
+            False,
+            BOUNCE.format(
+                bounce=bounce_address,
+                message_id=self.reminder.message_id.message_id,
+                email=self.customer_standard.email,
+            ),
+        )
+        self.assertEqual(self.reminder.state, "bounced")
+        self.assertEqual(self.reminder.reason_code, "bounced")
+        self.assertTrue(self.reminder.outcome_date)

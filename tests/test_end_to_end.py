@@ -1,0 +1,248 @@
+"""End to end, as an integrator's script would drive it.
+
+A real Odoo server (``python -m odoo``) on a fresh database and a free
+loopback port, driven only through XML-RPC; a real SMTP server (aiosmtpd) on
+loopback receives what the mail queue sends.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xmlrpc.client
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.odoo
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp_inbox():
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    inbox = Inbox()
+    controller = controller_module.Controller(
+        inbox, hostname="127.0.0.1", port=_free_port()
+    )
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def odoo_server(smtp_inbox):
+    odoo = pytest.importorskip("odoo")
+    config = odoo.tools.config
+    _inbox, smtp_port = smtp_inbox
+    database = f"renewal_e2e_{os.getpid()}"
+    http_port = _free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        conf = Path(data_dir) / "odoo.conf"
+        lines = [
+            "[options]",
+            f"addons_path = {config['addons_path']}",
+            f"data_dir = {data_dir}",
+            "smtp_server = 127.0.0.1",
+            f"smtp_port = {smtp_port}",
+            "max_cron_threads = 0",
+            "workers = 0",
+        ]
+        for key in ("db_host", "db_port", "db_user", "db_password"):
+            if config.get(key):
+                lines.append(f"{key} = {config[key]}")
+        conf.write_text("\n".join(lines) + "\n")
+        base = [sys.executable, "-m", "odoo", "-c", str(conf), "-d", database]
+        install = subprocess.run(
+            [
+                *base,
+                "-i",
+                "renewal_reminder",
+                "--without-demo=all",
+                "--stop-after-init",
+                "--log-level=warn",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert install.returncode == 0, install.stderr[-3000:]
+        server = subprocess.Popen(
+            [
+                *base,
+                "--http-interface=127.0.0.1",
+                f"--http-port={http_port}",
+                "--log-level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{http_port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").version()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.5)
+            yield url, database
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            subprocess.run(["dropdb", "--if-exists", database], check=False)
+
+
+class Client:
+    """What an integrator writes: XML-RPC with the admin's credentials."""
+
+    def __init__(self, url, database):
+        self.database = database
+        self.uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(
+            database, "admin", "admin", {}
+        )
+        assert self.uid, "admin / admin must log in"
+        self.models = xmlrpc.client.ServerProxy(
+            f"{url}/xmlrpc/2/object", allow_none=True
+        )
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(
+            self.database, self.uid, "admin", model, method, list(args), kwargs
+        )
+
+    def xmlid(self, module, name):
+        [row] = self(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            fields=["res_id"],
+        )
+        return row["res_id"]
+
+    def run_cron(self, module, name):
+        self("ir.cron", "method_direct_trigger", [self.xmlid(module, name)])
+
+
+def test_reminders_reach_a_real_smtp_server_exactly_once(odoo_server, smtp_inbox):
+    inbox, _port = smtp_inbox
+    rpc = Client(*odoo_server)
+    standard = rpc("renewal.tier", "search", [("name", "=", "Standard")])[0]
+    strategic = rpc("renewal.tier", "search", [("name", "=", "Strategic")])[0]
+    product = rpc(
+        "product.product", "create", {"name": "Support plan", "type": "service"}
+    )
+    today = date.today()
+
+    def customer(name, email, tier, **values):
+        return rpc(
+            "res.partner",
+            "create",
+            {
+                "name": name,
+                "email": email,
+                "is_company": True,
+                "renewal_tier_id": tier,
+                **values,
+            },
+        )
+
+    def contract(partner, days_left):
+        line = {
+            "product_id": product,
+            "name": "Support plan",
+            "quantity": 1,
+            "price_unit": 250.0,
+            "recurring_rule_type": "monthly",
+            "recurring_interval": 1,
+            "date_start": str(today - timedelta(days=300)),
+            "date_end": str(today + timedelta(days=days_left)),
+        }
+        return rpc(
+            "contract.contract",
+            "create",
+            {
+                "name": f"Support {days_left}",
+                "partner_id": partner,
+                "contract_type": "sale",
+                "line_recurrence": True,
+                "contract_line_ids": [(0, 0, line)],
+            },
+        )
+
+    on_time = contract(customer("On Time Ltd", "ontime@example.com", standard), 30)
+    late = contract(customer("Late Ltd", "late@example.com", standard), 10)
+    far = contract(customer("Far Ltd", "far@example.com", standard), 100)
+    opted_out = contract(
+        customer("Quiet Ltd", "quiet@example.com", standard, renewal_opt_out=True), 30
+    )
+    key_account = contract(
+        customer("Key Account Ltd", "key@example.com", strategic), 30
+    )
+
+    for _run in range(2):  # a second run must add nothing
+        rpc.run_cron("renewal_reminder", "ir_cron_renewal_reminder_send")
+        rpc.run_cron("mail", "ir_cron_mail_scheduler_action")
+
+    received = {tuple(rcpts): message for rcpts, message in inbox.messages}
+    assert sorted(received) == [("late@example.com",), ("ontime@example.com",)]
+    assert len(inbox.messages) == 2
+    gentle = received[("ontime@example.com",)]
+    warning = received[("late@example.com",)]
+    end = (today + timedelta(days=30)).strftime("%m/%d/%Y")
+    assert gentle["Subject"] == f"Your contract Support 30 ends on {end}"
+    assert warning["Subject"].startswith("Your service ends on")
+    for message in (gentle, warning):
+        text = message.get_body(("html", "plain")).get_content()
+        assert "Dear" in text
+        assert "{{" not in text and "object." not in text and "t-out" not in text
+
+    reminders = rpc(
+        "renewal.reminder",
+        "search_read",
+        [("contract_id", "in", [on_time, late, far, opted_out, key_account])],
+        fields=["contract_id", "days_before", "state", "reason_code"],
+    )
+    states = sorted(
+        (r["contract_id"][0], r["days_before"], r["state"], r["reason_code"] or "")
+        for r in reminders
+    )
+    assert states == sorted(
+        [
+            (on_time, 30, "sent", ""),
+            (late, 15, "sent", ""),
+            (late, 30, "skipped", "superseded"),
+            (opted_out, 30, "skipped", "opted_out"),
+            (key_account, 60, "skipped", "superseded"),
+            (key_account, 30, "review", ""),
+        ]
+    )
