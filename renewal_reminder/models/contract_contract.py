@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools import renewal_rules
 from .renewal_policy import BILLING_RHYTHMS
@@ -400,6 +401,29 @@ class ContractContract(models.Model):
     def _renewal_due_domain(self, today):
         """Contracts with a reminder due on ``today`` (or overdue)."""
         return [("renewal_next_date", "<=", today)]
+
+    @api.model
+    def _renewal_claim_due(self, today, limit):
+        """Lock and return up to ``limit`` contracts due on ``today``.
+
+        Rows another worker holds are skipped, so several cron workers on
+        one database share the due contracts without sending twice.
+        """
+        self.flush_model(["renewal_next_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM contract_contract
+                 WHERE renewal_next_date <= %s
+                 ORDER BY renewal_next_date, id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                today,
+                limit,
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _renewal_cancel_stale_reminders(self):
         """Cancel the reminders that can no longer go out.

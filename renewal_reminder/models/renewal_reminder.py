@@ -215,9 +215,7 @@ class RenewalReminder(models.Model):
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
         domain = Contract._renewal_due_domain(today)
-        contracts = Contract.search(
-            domain, order="renewal_next_date, id", limit=batch_size
-        )
+        contracts = Contract._renewal_claim_due(today, batch_size)
         if contracts:
             self._process_due_contracts(contracts, today)
         remaining = Contract.search_count(domain) if contracts else 0
