@@ -75,7 +75,9 @@ OPEN_STATES = ("scheduled", "review")
 # an admin sees it in the log instead of it being silently ignored.
 NO_POLICY_NOTICE_DAYS = 30
 FOLLOW_UP_DAYS = 3
-DEFAULT_BATCH_SIZE = 200
+# Odoo writes at most 100 rows per INSERT or UPDATE: a batch of that size
+# keeps every statement of the pass single.
+DEFAULT_BATCH_SIZE = 100
 
 
 class RenewalReminder(models.Model):

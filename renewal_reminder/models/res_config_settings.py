@@ -15,7 +15,8 @@ class ResConfigSettings(models.TransientModel):
         string="Reminder Sender",
         config_parameter="renewal_reminder.sender_email",
         help="Address reminders are sent from, e.g. "
-        '"Renewals <renewals@example.com>"; the company\'s email when empty.',
+        '"Renewals <renewals@example.com>"; when empty, each salesperson\'s '
+        "own address, else the company's.",
     )
     renewal_target_rate = fields.Float(
         string="Renewal Target (%)",
