@@ -5,5 +5,6 @@ from . import renewal_reminder
 from . import res_partner
 from . import contract_contract
 from . import contract_line
+from . import mail_mail
 from . import mail_notification
 from . import res_config_settings

@@ -6,6 +6,6 @@ class MailNotification(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if "notification_status" in vals:
-            self.env["renewal.reminder"]._sync_from_notifications(self)
+        if vals.get("notification_status") == "bounce":
+            self.env["renewal.reminder"]._sync_bounces(self)
         return result

@@ -78,6 +78,10 @@ FOLLOW_UP_DAYS = 3
 # Odoo writes at most 100 rows per INSERT or UPDATE: a batch of that size
 # keeps every statement of the pass single.
 DEFAULT_BATCH_SIZE = 100
+# A mail server that cannot be reached is tried again this many times in all.
+MAX_DELIVERY_ATTEMPTS = 3
+# Failures of the mail server, not of the address: worth sending again.
+TEMPORARY_FAILURES = ("mail_smtp",)
 
 
 class RenewalReminder(models.Model):
@@ -170,6 +174,9 @@ class RenewalReminder(models.Model):
         help="When the reminder was skipped, refused, cancelled, bounced or failed.",
     )
     reviewer_id = fields.Many2one(comodel_name="res.users", readonly=True)
+    delivery_attempts = fields.Integer(
+        readonly=True, help="How many times the mail server failed to take the email."
+    )
     subject = fields.Char()
     body = fields.Html(sanitize_style=True)
     mail_id = fields.Many2one(
@@ -680,57 +687,104 @@ class RenewalReminder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _sync_from_notifications(self, notifications):
-        """Follow the email notifications' status into the reminders."""
-        notifications = notifications.filtered(
-            lambda notif: notif.notification_type == "email"
-        )
-        if not notifications:
-            return
-        reminders = self.sudo().search(
-            [("message_id", "in", notifications.mail_message_id.ids)]
-        )
+    def _sync_from_mails(self, mails, failure_type=None, failure_reason=False):
+        """Follow what the mail queue did with ``mails`` into their reminders.
+
+        Called once the queue knows the outcome of a send: every mail went
+        out, or failed with ``failure_type``. A mail server that could not be
+        reached is tried again; other failures are final.
+        """
+        reminders = self.sudo().search([("mail_id", "in", mails.ids)])
         if not reminders:
             return
-        by_message = {notif.mail_message_id: notif for notif in notifications}
         now = fields.Datetime.now()
-        updates = defaultdict(lambda: self.env["renewal.reminder"])
-        for reminder in reminders:
-            notification = by_message.get(reminder.message_id)
-            status = notification.notification_status if notification else None
-            # The mail queue marks notifications failed just before it sends,
-            # then sent on success: a later success wins over that mark.
-            retried = reminder.state == "failed" and reminder.reason_code == "delivery"
-            if status == "sent" and (reminder.state == "queued" or retried):
-                values = {
+        if not failure_type:
+            reminders.filtered(lambda r: r.state == "queued").write(
+                {
                     "state": "sent",
                     "sent_date": now,
                     "reason_code": False,
                     "reason": False,
-                    "outcome_date": False,
                 }
-            elif status == "bounce" and reminder.state in OUTGOING_STATES:
+            )
+            return
+        max_attempts = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("renewal_reminder.max_delivery_attempts", MAX_DELIVERY_ATTEMPTS)
+        )
+        to_retry = self.env["mail.mail"].sudo()
+        updates = defaultdict(lambda: self.env["renewal.reminder"])
+        for reminder in reminders.filtered(lambda r: r.state == "queued"):
+            failure = (
+                failure_reason
+                or reminder.mail_id.failure_reason
+                or dict(reminder.mail_id._fields["failure_type"].selection).get(
+                    failure_type
+                )
+            )
+            attempts = reminder.delivery_attempts + 1
+            if failure_type in TEMPORARY_FAILURES and attempts < max_attempts:
                 values = {
-                    "state": "bounced",
-                    "reason_code": "bounced",
-                    "reason": notification.failure_reason
-                    or self.env._("The customer's mail server returned the email."),
-                    "outcome_date": now,
+                    "delivery_attempts": attempts,
+                    "reason_code": "delivery",
+                    "reason": self.env._(
+                        "Attempt %(attempt)s of %(max)s failed, the email will be "
+                        "sent again: %(failure)s",
+                        attempt=attempts,
+                        max=max_attempts,
+                        failure=failure,
+                    ),
                 }
-            elif status == "exception" and reminder.state in ("queued", "sent"):
+                to_retry |= reminder.mail_id
+            else:
                 values = {
                     "state": "failed",
+                    "delivery_attempts": attempts,
                     "reason_code": "delivery",
-                    "reason": notification.failure_reason
-                    or notification.failure_type
-                    or self.env._("The email could not be delivered."),
+                    "reason": failure,
                     "outcome_date": now,
                 }
-            else:
-                continue
             updates[tuple(sorted(values.items()))] |= reminder
         for values, group in updates.items():
             group.write(dict(values))
+        # Back in Odoo's mail queue, which sends it again on its next run.
+        to_retry.write({"state": "outgoing"})
+
+    @api.model
+    def _sync_bounces(self, notifications):
+        """Mark bounced the reminders whose email came back."""
+        bounced = notifications.filtered(
+            lambda notif: (
+                notif.notification_type == "email"
+                and notif.notification_status == "bounce"
+            )
+        )
+        if not bounced:
+            return
+        reminders = self.sudo().search(
+            [
+                ("message_id", "in", bounced.mail_message_id.ids),
+                ("state", "in", OUTGOING_STATES),
+            ]
+        )
+        by_message = {notif.mail_message_id: notif for notif in bounced}
+        updates = defaultdict(lambda: self.env["renewal.reminder"])
+        for reminder in reminders:
+            reason = by_message[reminder.message_id].failure_reason or self.env._(
+                "The customer's mail server returned the email."
+            )
+            updates[reason] |= reminder
+        now = fields.Datetime.now()
+        for reason, group in updates.items():
+            group.write(
+                {
+                    "state": "bounced",
+                    "reason_code": "bounced",
+                    "reason": reason,
+                    "outcome_date": now,
+                }
+            )
 
     def _cancel(self, reason_code, reason):
         self.filtered(lambda reminder: reminder.state in OPEN_STATES).write(

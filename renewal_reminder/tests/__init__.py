@@ -7,3 +7,4 @@ from . import test_translation
 from . import test_renewal_scheduler
 from . import test_renewal_delivery
 from . import test_renewal_templates
+from . import test_renewal_workers

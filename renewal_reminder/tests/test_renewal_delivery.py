@@ -54,18 +54,40 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
         cls.reminder = cls.contract.renewal_reminder_ids
         assert cls.reminder.state == "queued"
 
-    def test_an_smtp_failure_marks_the_reminder_failed_with_the_reason(self):
+    def _send_queue(self, refuse=False):
         with self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"):
-            self.connect_mocked.side_effect = ConnectionRefusedError(
-                "Connection refused"
-            )
+            if refuse:
+                self.connect_mocked.side_effect = ConnectionRefusedError(
+                    "Connection refused"
+                )
             self.env["mail.mail"].sudo().process_email_queue(
                 ids=self.reminder.mail_id.ids
             )
+
+    def test_an_unreachable_mail_server_is_retried_then_gives_up(self):
+        self._send_queue(refuse=True)
+        self.assertEqual(self.reminder.state, "queued")
+        self.assertEqual(self.reminder.delivery_attempts, 1)
+        self.assertIn("Attempt 1 of 3 failed", self.reminder.reason)
+        self.assertEqual(self.reminder.mail_id.state, "outgoing")
+        self._send_queue(refuse=True)
+        self.assertEqual(self.reminder.delivery_attempts, 2)
+        self.assertEqual(self.reminder.mail_id.state, "outgoing")
+        self._send_queue(refuse=True)
         self.assertEqual(self.reminder.state, "failed")
         self.assertEqual(self.reminder.reason_code, "delivery")
-        self.assertTrue(self.reminder.reason)
-        self.assertNotEqual(self.reminder.mail_id.state, "sent")
+        self.assertIn("Connection refused", self.reminder.reason)
+        self.assertEqual(self.reminder.mail_id.state, "exception")
+        self.assertTrue(self.reminder.outcome_date)
+
+    def test_a_retried_email_that_goes_through_is_sent(self):
+        self._send_queue(refuse=True)
+        self.assertEqual(self.reminder.state, "queued")
+        self._send_queue()
+        self.assertSentEmail(self.salesperson.partner_id, [self.customer_standard])
+        self.assertEqual(self.reminder.state, "sent")
+        self.assertFalse(self.reminder.reason_code)
+        self.assertEqual(self.reminder.delivery_attempts, 1)
 
     def test_a_bounce_marks_the_reminder_bounced(self):
         with self.mock_mail_gateway():
