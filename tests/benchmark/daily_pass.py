@@ -116,7 +116,7 @@ SELECT 'Contract ' || n, 'BN-' || n, p.id, p.id, 1, '{today}', 'sale', true, 'mo
   JOIN bench_partner p ON p.pn = 1 + (n - 1) % {partners}
  CROSS JOIN LATERAL (
        SELECT CASE WHEN n <= {due} THEN date '{today}' + 30
-                   ELSE date '{today}' + 31 + (n * 7919) % 365 END AS end_date) e;
+                   ELSE date '{today}' + 31 + ((n::bigint * 7919) % 365)::int END AS end_date) e;
 
 INSERT INTO contract_line (contract_id, name, quantity, specific_price, discount, recurring_rule_type,
                            recurring_interval, recurring_invoicing_type, date_start, date_end,
@@ -129,24 +129,26 @@ ANALYZE;
 """
 
 BAD_DATA_SQL = """
--- 1% of the due contracts carry bad data, a quarter of each kind.
+-- 1% of the due contracts carry bad data, a quarter of each kind: a customer
+-- without email, a customer in a language that is not installed, a broken
+-- template, no policy.
 WITH bad AS (
-    SELECT c.id, c.partner_id, row_number() OVER (ORDER BY c.id) AS k
-      FROM contract_contract c
-     WHERE c.renewal_next_date <= '{today}' AND c.id % 100 = 7
-)
-UPDATE res_partner p SET email = NULL, email_normalized = NULL
-  FROM bad WHERE bad.partner_id = p.id AND bad.k % 4 = 0;
-WITH bad AS (
-    SELECT c.id, c.partner_id, row_number() OVER (ORDER BY c.id) AS k
-      FROM contract_contract c
-     WHERE c.renewal_next_date <= '{today}' AND c.id % 100 = 7
+    SELECT id, row_number() OVER (ORDER BY id) AS k
+      FROM contract_contract WHERE renewal_next_date <= '{today}'
+), picked AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS kind FROM bad WHERE k % 100 = 1
 )
 UPDATE contract_contract c SET
-       renewal_policy_id = CASE bad.k % 4 WHEN 2 THEN {broken_policy} WHEN 3 THEN NULL
-                                          ELSE c.renewal_policy_id END,
-       partner_id = CASE WHEN bad.k % 4 = 1 THEN {unknown_lang_partner} ELSE c.partner_id END
-  FROM bad WHERE bad.id = c.id;
+       partner_id = CASE picked.kind % 4 WHEN 0 THEN {no_email_partner}
+                                         WHEN 1 THEN {unknown_lang_partner}
+                                         ELSE c.partner_id END,
+       commercial_partner_id = CASE picked.kind % 4 WHEN 0 THEN {no_email_partner}
+                                                    WHEN 1 THEN {unknown_lang_partner}
+                                                    ELSE c.commercial_partner_id END,
+       renewal_policy_id = CASE picked.kind % 4 WHEN 2 THEN {broken_policy}
+                                                WHEN 3 THEN NULL
+                                                ELSE c.renewal_policy_id END
+  FROM picked WHERE picked.id = c.id;
 """
 
 
@@ -165,7 +167,9 @@ def prepare_template(config, database):
         INSERT INTO res_partner (name, complete_name, email, email_normalized, lang, is_company, active,
                                  type, autopost_bills, renewal_tier_id, create_date, write_date)
         VALUES ('Unknown Language Ltd', 'Unknown Language Ltd', 'xx@example.com', 'xx@example.com',
-                'xx_XX', true, true, 'contact', 'ask', {tier}, now(), now());
+                'xx_XX', true, true, 'contact', 'ask', {tier}, now(), now()),
+               ('No Email Ltd', 'No Email Ltd', NULL, NULL,
+                'en_US', true, true, 'contact', 'ask', {tier}, now(), now());
         UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL;
         INSERT INTO mail_template (name, model_id, model, subject, body_html, create_date, write_date)
         SELECT '{{"en_US": "Broken"}}', id, 'contract.contract', '{{"en_US": "Renewal"}}',
@@ -211,6 +215,9 @@ def copy(source, database, bad=False):
     if bad:
         broken = psql(database, "SELECT max(id) FROM renewal_policy")
         unknown = psql(database, "SELECT id FROM res_partner WHERE lang = 'xx_XX'")
+        no_email = psql(
+            database, "SELECT id FROM res_partner WHERE name = 'No Email Ltd'"
+        )
         psql(
             database,
             "BEGIN;"
@@ -218,6 +225,7 @@ def copy(source, database, bad=False):
                 today=date.today().isoformat(),
                 broken_policy=broken,
                 unknown_lang_partner=unknown,
+                no_email_partner=no_email,
             )
             + "COMMIT;",
         )
@@ -274,6 +282,9 @@ def main():
     parser.add_argument("--due-share", type=float, default=0.01)
     parser.add_argument("--automation-max", type=int, default=100000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument(
+        "--reference", type=int, default=100000, help="size for bad data and workers"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     options = parser.parse_args()
 
@@ -293,9 +304,9 @@ def main():
             reference_due = None
             for size in sizes:
                 due = max(int(size * options.due_share), 1)
-                if size > 100000 and reference_due:
-                    due = reference_due  # the same number due as at 100,000
-                if size == 100000:
+                if size > options.reference and reference_due:
+                    due = reference_due  # the same number due as at the reference
+                if size == options.reference:
                     reference_due = due
                 filled = f"renewal_bench_{size}_{os.getpid()}"
                 database = f"{filled}_run"
@@ -307,7 +318,7 @@ def main():
                 modes = ["ours", "floor"]
                 if size <= options.automation_max:
                     modes.append("automation")
-                if size == 100000:
+                if size == options.reference:
                     modes.append("bad")
                 for mode in modes:
                     copy(filled, database, bad=mode == "bad")
@@ -317,7 +328,7 @@ def main():
                     result.update(contracts=size, due=due, fill=fill_time)
                     results[(mode, size)] = result
                     print(f"{mode} at {size:,}: {result}", file=sys.stderr)
-                if size == 100000:
+                if size == options.reference:
                     for workers in options.workers:
                         copy(filled, database)
                         worker_results, wall = measure(
@@ -492,6 +503,9 @@ def measure_main(argv):
                 )
                 result["good"] = result.get("good", 0) + len(
                     reminders.filtered(lambda r: r.state == "queued")
+                )
+                result["problems"] = result.get("problems", 0) + len(
+                    reminders.filtered(lambda r: r.state in ("failed", "skipped"))
                 )
                 result["batches"] += 1
                 cr.commit()
