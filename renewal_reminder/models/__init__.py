@@ -6,5 +6,6 @@ from . import res_partner
 from . import contract_contract
 from . import contract_line
 from . import mail_mail
+from . import mail_template
 from . import mail_notification
 from . import res_config_settings

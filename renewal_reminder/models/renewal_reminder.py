@@ -435,7 +435,7 @@ class RenewalReminder(models.Model):
             return dict.fromkeys(contract_ids, error)
         fields_to_render = ["subject", "body_html", "email_from"]
         try:
-            return template._generate_template(contract_ids, fields_to_render)
+            return self._render_template_batch(template, contract_ids)
         except Exception:  # noqa: BLE001 - isolate the contracts that break it
             _logger.info(
                 "Template %s failed on a batch; rendering one by one", template.id
@@ -448,6 +448,28 @@ class RenewalReminder(models.Model):
                 )
             except Exception as error:  # noqa: BLE001 - logged on the reminder
                 results[contract_id] = error
+        return results
+
+    @api.model
+    def _render_template_batch(self, template, contract_ids):
+        """Subject, body and sender of ``template`` for many contracts.
+
+        One pass per language; the body's QWeb is compiled once per language
+        (see ``mail.template._renewal_render_body``).
+        """
+        results = {}
+        for _lang, (localized, ids) in template._classify_per_lang(
+            contract_ids
+        ).items():
+            subjects = localized._render_field("subject", ids)
+            senders = localized._render_field("email_from", ids)
+            bodies = localized._renewal_render_body(ids)
+            for contract_id in ids:
+                results[contract_id] = {
+                    "subject": subjects[contract_id],
+                    "body_html": bodies[contract_id],
+                    "email_from": senders[contract_id],
+                }
         return results
 
     @api.model
