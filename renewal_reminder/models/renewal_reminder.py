@@ -458,9 +458,7 @@ class RenewalReminder(models.Model):
         (see ``mail.template._renewal_render_body``).
         """
         results = {}
-        for _lang, (localized, ids) in template._classify_per_lang(
-            contract_ids
-        ).items():
+        for localized, ids in template._classify_per_lang(contract_ids).values():
             subjects = localized._render_field("subject", ids)
             senders = localized._render_field("email_from", ids)
             bodies = localized._renewal_render_body(ids)

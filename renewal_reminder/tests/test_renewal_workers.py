@@ -63,32 +63,37 @@ class TestRenewalWorkers(BaseCase):
             ]
         )
         self.product = product
-        cr.commit()
+        # A second connection only sees committed rows.
+        cr.commit()  # pylint: disable=invalid-commit
 
     def _close(self):
         cr = self.connections[0]
         cr.rollback()
         contract_ids = tuple(self.contracts.ids)
         cr.execute(
-            "DELETE FROM mail_mail WHERE mail_message_id IN (SELECT id FROM mail_message "
+            "DELETE FROM mail_mail WHERE mail_message_id IN "
+            "(SELECT id FROM mail_message "
             "WHERE model = 'contract.contract' AND res_id IN %s)",
             [contract_ids],
         )
         cr.execute(
-            "DELETE FROM mail_message WHERE model = 'contract.contract' AND res_id IN %s",
+            "DELETE FROM mail_message "
+            "WHERE model = 'contract.contract' AND res_id IN %s",
             [contract_ids],
         )
         cr.execute(
-            "DELETE FROM mail_activity WHERE res_model = 'contract.contract' AND res_id IN %s",
+            "DELETE FROM mail_activity "
+            "WHERE res_model = 'contract.contract' AND res_id IN %s",
             [contract_ids],
         )
         cr.execute("DELETE FROM contract_contract WHERE id IN %s", [contract_ids])
-        cr.execute("DELETE FROM res_partner WHERE id IN %s", [tuple(self.partners.ids)])
+        partner_ids = tuple(self.partners.ids)
+        cr.execute("DELETE FROM res_partner WHERE id IN %s", [partner_ids])
         cr.execute(
             "DELETE FROM product_template WHERE id = %s",
             [self.product.product_tmpl_id.id],
         )
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
         for connection in self.connections:
             connection.close()
 
@@ -116,14 +121,14 @@ class TestRenewalWorkers(BaseCase):
                 sent[name] |= set(
                     reminders.filtered(lambda r: r.state == "queued").contract_id.ids
                 )
-                env.cr.commit()
+                env.cr.commit()  # pylint: disable=invalid-commit
         self.assertTrue(sent["a"] and sent["b"], "both workers took a share")
         self.assertFalse(sent["a"] & sent["b"])
         self.assertEqual(sent["a"] | sent["b"], set(self.contracts.ids))
         cr = self.connections[0]
         cr.execute(
-            "SELECT contract_id, count(*) FROM renewal_reminder WHERE contract_id IN %s "
-            "AND state = 'queued' GROUP BY contract_id",
+            "SELECT contract_id, count(*) FROM renewal_reminder "
+            "WHERE contract_id IN %s AND state = 'queued' GROUP BY contract_id",
             [tuple(self.contracts.ids)],
         )
         counts = dict(cr.fetchall())

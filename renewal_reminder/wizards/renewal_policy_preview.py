@@ -55,7 +55,8 @@ class RenewalPolicyPreview(models.TransientModel):
                     content = Markup('<p class="text-danger">%s</p>') % values
                 else:
                     content = Markup(
-                        '<p><strong>%s</strong></p><div class="border p-2 mb-3">%s</div>'
+                        "<p><strong>%s</strong></p>"
+                        '<div class="border p-2 mb-3">%s</div>'
                     ) % (
                         values.get("subject") or "",
                         Markup(values.get("body_html") or ""),
