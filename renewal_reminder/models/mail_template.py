@@ -15,6 +15,7 @@ class MailTemplate(models.Model):
         compiling is most of the cost of a reminder, so the daily pass renders
         its batches here: same evaluation context, same post-processing, one
         compilation per template and language. ``self`` carries the language.
+        A record the template fails on gets the exception instead of its text.
         Users who may not run template code get Odoo's own rendering, with its
         checks.
         """
@@ -36,11 +37,18 @@ class MailTemplate(models.Model):
             html.fragment_fromstring(source, create_parent="div")
         )
         render = functions[name]
-        rendered = {}
+        rendered, errors = {}, {}
         for record in self.env[model].browse(res_ids):
             values = dict(variables, object=record)
-            rendering_qweb = qweb._prepare_environment(values)
-            safe_eval.check_values(values)
-            # Drop the <div> wrapping the fragment, as Odoo does.
-            rendered[record.id] = Markup("".join(render(rendering_qweb, values))[5:-6])
-        return self._render_template_postprocess(model, rendered)
+            try:
+                rendering_qweb = qweb._prepare_environment(values)
+                safe_eval.check_values(values)
+                # Drop the <div> wrapping the fragment, as Odoo does.
+                text = "".join(render(rendering_qweb, values))[5:-6]
+            except Exception as error:  # noqa: BLE001 - reported per record
+                errors[record.id] = error
+                continue
+            rendered[record.id] = Markup(text)
+        results = self._render_template_postprocess(model, rendered)
+        results.update(errors)
+        return results

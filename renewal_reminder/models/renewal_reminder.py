@@ -429,46 +429,52 @@ class RenewalReminder(models.Model):
 
     @api.model
     def _render_template(self, template, contract_ids):
-        """{contract_id: rendered values, or the exception that prevented it}."""
+        """{contract_id: rendered values, or the exception that prevented it}.
+
+        A contract that breaks the template (or a language that breaks it)
+        costs only its own rendering: the others keep the batch path.
+        """
         if not template:
             error = ValueError(self.env._("the stage has no email template"))
             return dict.fromkeys(contract_ids, error)
-        fields_to_render = ["subject", "body_html", "email_from"]
         try:
-            return self._render_template_batch(template, contract_ids)
-        except Exception:  # noqa: BLE001 - isolate the contracts that break it
-            _logger.info(
-                "Template %s failed on a batch; rendering one by one", template.id
-            )
+            groups = list(template._classify_per_lang(contract_ids).values())
+        except Exception:  # noqa: BLE001 - a language that cannot be rendered
+            groups = [(template, [contract_id]) for contract_id in contract_ids]
         results = {}
-        for contract_id in contract_ids:
+        for localized, ids in groups:
             try:
-                results.update(
-                    template._generate_template([contract_id], fields_to_render)
-                )
-            except Exception as error:  # noqa: BLE001 - logged on the reminder
-                results[contract_id] = error
+                results.update(self._render_localized(localized, ids))
+            except Exception:  # noqa: BLE001 - isolate the contracts that break it
+                _logger.info("Template %s failed on a batch; one by one", template.id)
+                for contract_id in ids:
+                    try:
+                        results.update(self._render_localized(localized, [contract_id]))
+                    except Exception as error:  # noqa: BLE001 - logged on the reminder
+                        results[contract_id] = error
         return results
 
     @api.model
-    def _render_template_batch(self, template, contract_ids):
-        """Subject, body and sender of ``template`` for many contracts.
+    def _render_localized(self, template, contract_ids):
+        """Subject, body and sender of ``template`` (in its language).
 
-        One pass per language; the body's QWeb is compiled once per language
-        (see ``mail.template._renewal_render_body``).
+        The body's QWeb is compiled once for all the contracts (see
+        ``mail.template._renewal_render_body``); a contract whose body fails
+        gets its exception instead of values.
         """
-        results = {}
-        for localized, ids in template._classify_per_lang(contract_ids).values():
-            subjects = localized._render_field("subject", ids)
-            senders = localized._render_field("email_from", ids)
-            bodies = localized._renewal_render_body(ids)
-            for contract_id in ids:
-                results[contract_id] = {
-                    "subject": subjects[contract_id],
-                    "body_html": bodies[contract_id],
-                    "email_from": senders[contract_id],
-                }
-        return results
+        subjects = template._render_field("subject", contract_ids)
+        senders = template._render_field("email_from", contract_ids)
+        bodies = template._renewal_render_body(contract_ids)
+        return {
+            contract_id: bodies[contract_id]
+            if isinstance(bodies[contract_id], Exception)
+            else {
+                "subject": subjects[contract_id],
+                "body_html": bodies[contract_id],
+                "email_from": senders[contract_id],
+            }
+            for contract_id in contract_ids
+        }
 
     @api.model
     def _plan_values(self, plan):
