@@ -397,6 +397,31 @@ class ContractContract(models.Model):
         action["context"] = {"default_contract_id": self.id, "create": False}
         return action
 
+    def _renewal_recipient(self):
+        """Who this contract's reminders go to: its customer, or the backup
+        renewal contact when the customer has no email address."""
+        self.ensure_one()
+        customer = self.partner_id
+        backup = customer.commercial_partner_id.renewal_backup_partner_id
+        return customer if customer.email or not backup.email else backup
+
+    def _renewal_recipient_problem(self, recipient):
+        """The reason code ``recipient`` may not get this contract's reminder."""
+        self.ensure_one()
+        commercial = recipient.commercial_partner_id
+        return renewal_rules.recipient_problem(
+            renewal_rules.RecipientCheck(
+                email=recipient.email,
+                opted_out=self.partner_id.renewal_opt_out
+                or recipient.renewal_opt_out
+                or commercial.renewal_opt_out,
+                blacklisted=recipient.is_blacklisted,
+                active=recipient.active and commercial.active,
+                company_id=recipient.company_id.id or None,
+            ),
+            self.company_id.id,
+        )
+
     @api.model
     def _renewal_due_domain(self, today):
         """Contracts with a reminder due on ``today`` (or overdue)."""

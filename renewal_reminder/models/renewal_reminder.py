@@ -336,21 +336,9 @@ class RenewalReminder(models.Model):
         """Pick each plan's recipient; skip the plans nobody may receive."""
         for plan in plans:
             contract = plan["contract"]
-            customer = contract.partner_id
-            commercial = customer.commercial_partner_id
-            backup = commercial.renewal_backup_partner_id
-            recipient = customer if customer.email or not backup.email else backup
+            recipient = contract._renewal_recipient()
             plan["recipient"] = recipient
-            problem = renewal_rules.recipient_problem(
-                renewal_rules.RecipientCheck(
-                    email=recipient.email,
-                    opted_out=customer.renewal_opt_out or commercial.renewal_opt_out,
-                    blacklisted=recipient.is_blacklisted,
-                    active=recipient.active and commercial.active,
-                    company_id=recipient.company_id.id or None,
-                ),
-                contract.company_id.id,
-            )
+            problem = contract._renewal_recipient_problem(recipient)
             if problem:
                 plan.update(
                     state="skipped",

@@ -242,7 +242,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
                 self.assertEqual(len(note), 1)
                 self.assertIn(str(reminders.reason).split(":")[0][:20], str(note.body))
         self.assertEqual(self._reminders(contracts["render_error"]).state, "failed")
-        self.assertIn("no_such_field", self._reminders(contracts["render_error"]).reason)
+        self.assertIn(
+            "no_such_field", self._reminders(contracts["render_error"]).reason
+        )
         self.assertIn("${", self._reminders(contracts["unrendered"]).reason)
         self.assertEqual(self._reminders(contracts["opted_out"]).state, "skipped")
         # Nothing is noted twice: the next run has nothing new to say.

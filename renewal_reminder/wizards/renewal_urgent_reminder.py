@@ -36,10 +36,8 @@ class RenewalUrgentReminder(models.TransientModel):
     @api.depends("contract_id")
     def _compute_recipient_id(self):
         for wizard in self:
-            customer = wizard.contract_id.partner_id
-            backup = customer.commercial_partner_id.renewal_backup_partner_id
             wizard.recipient_id = (
-                customer if customer.email or not backup.email else backup
+                wizard.contract_id and wizard.contract_id._renewal_recipient()
             )
 
     @api.depends("contract_id", "template_id")
@@ -70,17 +68,7 @@ class RenewalUrgentReminder(models.TransientModel):
         if not contract.renewal_cycle_end:
             raise UserError(self.env._("This contract has no end date to renew."))
         recipient = self.recipient_id
-        commercial = recipient.commercial_partner_id
-        problem = renewal_rules.recipient_problem(
-            renewal_rules.RecipientCheck(
-                email=recipient.email,
-                opted_out=recipient.renewal_opt_out or commercial.renewal_opt_out,
-                blacklisted=recipient.is_blacklisted,
-                active=recipient.active and commercial.active,
-                company_id=recipient.company_id.id or None,
-            ),
-            contract.company_id.id,
-        )
+        problem = contract._renewal_recipient_problem(recipient)
         Reminder = self.env["renewal.reminder"]
         if problem:
             raise UserError(Reminder._recipient_problem_text(problem, recipient))
