@@ -230,13 +230,57 @@ class RenewalReminder(models.Model):
         remaining = Contract.search_count(domain) if contracts else 0
         self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
         if remaining:
-            cron = self.env.ref(
-                "renewal_reminder.ir_cron_renewal_reminder_send",
-                raise_if_not_found=False,
-            )
-            if cron:
+            for cron in self._pass_crons().filtered("active"):
                 cron._trigger()
         return remaining
+
+    @api.model
+    def _pass_crons(self):
+        """The scheduled actions that run the daily pass, active or not.
+
+        Odoo runs one scheduled action in one worker at a time; the pass is
+        shared between workers by running copies of it (see the "Parallel
+        passes" setting), whose claims skip the contracts another one holds.
+        """
+        main = self.env.ref(
+            "renewal_reminder.ir_cron_renewal_reminder_send", raise_if_not_found=False
+        )
+        if not main:
+            return self.env["ir.cron"]
+        copies = (
+            self.env["ir.cron"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("model_id", "=", main.model_id.id),
+                    ("code", "=", main.code),
+                    ("id", "!=", main.id),
+                ],
+                order="id",
+            )
+        )
+        return main.sudo() | copies
+
+    @api.model
+    def _set_parallel_passes(self, count):
+        """Keep ``count`` scheduled actions running the pass (1 to 16)."""
+        count = min(max(int(count or 1), 1), 16)
+        crons = self._pass_crons()
+        if not crons:
+            return crons
+        main, copies = crons[0], crons[1:]
+        for index in range(len(copies), count - 1):
+            copies |= main.copy(
+                {
+                    "name": self.env._(
+                        "%(name)s (%(index)s)", name=main.name, index=index + 2
+                    )
+                }
+            )
+        copies[: count - 1].write({"active": main.active})
+        copies[count - 1 :].write({"active": False})
+        return main | copies[: count - 1]
 
     @api.model
     def _process_due_contracts(self, contracts, today):

@@ -25,6 +25,14 @@ class ResConfigSettings(models.TransientModel):
         help="Share of contracts the team aims to renew; the dashboard "
         "measures the renewal rate against it.",
     )
+    renewal_parallel_passes = fields.Integer(
+        string="Parallel Passes",
+        config_parameter="renewal_reminder.parallel_passes",
+        default=1,
+        help="How many workers share the daily pass. Odoo runs a scheduled action in "
+        "one worker at a time: with more than one, copies of it run side by side, "
+        "each taking the due contracts the others do not hold.",
+    )
     renewal_review_tier_ids = fields.Many2many(
         comodel_name="renewal.tier",
         string="Tiers Needing Review",
@@ -42,6 +50,12 @@ class ResConfigSettings(models.TransientModel):
         )
         for settings in self:
             settings.renewal_review_tier_ids = tiers
+
+    def set_values(self):
+        super().set_values()
+        self.env["renewal.reminder"].sudo()._set_parallel_passes(
+            self.renewal_parallel_passes
+        )
 
     def _inverse_renewal_review_tier_ids(self):
         Tier = self.env["renewal.tier"]

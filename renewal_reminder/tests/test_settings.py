@@ -1,10 +1,12 @@
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
+
+from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 
 from .common import RenewalCommon
 
 
 @tagged("post_install", "-at_install")
-class TestSettings(RenewalCommon):
+class TestSettings(RenewalCommon, CronMixinCase):
     def test_renewal_settings_are_saved(self):
         settings = self.env["res.config.settings"].create(
             {
@@ -50,3 +52,30 @@ class TestSettings(RenewalCommon):
         arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn('name="renewal_reminder"', arch)
         self.assertIn('name="renewal_target_rate"', arch)
+
+    def test_parallel_passes_keep_that_many_scheduled_actions(self):
+        main = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        Reminder = self.env["renewal.reminder"]
+
+        def active_passes():
+            return Reminder._pass_crons().filtered("active")
+
+        self.env["res.config.settings"].create({"renewal_parallel_passes": 3}).execute()
+        passes = active_passes()
+        self.assertEqual(len(passes), 3)
+        self.assertEqual(set(passes.mapped("code")), {main.code})
+        self.assertEqual(passes[0], main)
+        self.assertIn("(3)", passes[2].name)
+
+        # Work left over wakes every pass, not only the first.
+        self.env["contract.contract"].search([]).write({"active": False})
+        self._create_contract(self.customer_standard)
+        self._create_contract(self.customer_standard)
+        with self.capture_triggers() as triggers, freeze_time("2027-03-01"):
+            remaining = Reminder._cron_send_due_reminders(batch_size=1)
+        self.assertEqual(remaining, 1)
+        self.assertEqual(set(triggers.records.cron_id.ids), set(passes.ids))
+
+        self.env["res.config.settings"].create({"renewal_parallel_passes": 1}).execute()
+        self.assertEqual(active_passes(), main)
+        self.assertEqual(len(Reminder._pass_crons()), 3)  # kept, archived
