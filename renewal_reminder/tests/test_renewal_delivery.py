@@ -54,15 +54,23 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
         cls.reminder = cls.contract.renewal_reminder_ids
         assert cls.reminder.state == "queued"
 
-    def _send_queue(self, refuse=False):
+    def _send_queue(self, refuse=False, error=None):
         with self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"):
-            if refuse:
-                self.connect_mocked.side_effect = ConnectionRefusedError(
+            if refuse or error:
+                self.connect_mocked.side_effect = error or ConnectionRefusedError(
                     "Connection refused"
                 )
             self.env["mail.mail"].sudo().process_email_queue(
                 ids=self.reminder.mail_id.ids
             )
+
+    def test_a_mail_server_that_times_out_is_retried(self):
+        self._send_queue(error=TimeoutError("timed out"))
+        self.assertEqual(self.reminder.state, "queued")
+        self.assertIn("timed out", self.reminder.reason)
+        self.assertEqual(self.reminder.mail_id.state, "outgoing")
+        self._send_queue()
+        self.assertEqual(self.reminder.state, "sent")
 
     def test_an_unreachable_mail_server_is_retried_then_gives_up(self):
         self._send_queue(refuse=True)
