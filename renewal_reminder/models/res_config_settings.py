@@ -52,10 +52,11 @@ class ResConfigSettings(models.TransientModel):
             settings.renewal_review_tier_ids = tiers
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         self.env["renewal.reminder"].sudo()._set_parallel_passes(
             self.renewal_parallel_passes
         )
+        return result
 
     def _inverse_renewal_review_tier_ids(self):
         Tier = self.env["renewal.tier"]
