@@ -211,6 +211,12 @@ class ContractContract(models.Model):
                 or 0
             )
         ).exists()
+
+        def fits(policy, company):
+            """A fallback policy applies if it is shared or of that company."""
+            shared = not policy.company_id
+            return bool(policy) and (shared or policy.company_id == company)
+
         result = {}
         for contract in self:
             if contract.contract_type != "sale":
@@ -228,16 +234,10 @@ class ContractContract(models.Model):
             if match:
                 policy = by_id[match.id]
                 reason = policy.with_context(lang=self.env.lang).criteria_summary
-            elif tier.policy_id and tier.policy_id.company_id in (
-                company,
-                Policy.company_id,
-            ):
+            elif fits(tier.policy_id, company):
                 policy = tier.policy_id
                 reason = self.env._("Default policy of tier %(tier)s", tier=tier.name)
-            elif default_policy and default_policy.company_id in (
-                company,
-                Policy.company_id,
-            ):
+            elif fits(default_policy, company):
                 policy = default_policy
                 reason = self.env._("Default policy of the Renewals settings")
             else:
