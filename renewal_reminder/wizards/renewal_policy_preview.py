@@ -1,4 +1,4 @@
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -97,7 +97,7 @@ class RenewalPolicyPreview(models.TransientModel):
                 "message": self.env._(
                     "%(count)s test messages sent to %(email)s.",
                     count=len(values),
-                    email=escape(email_to),
+                    email=email_to,
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
