@@ -319,18 +319,16 @@ class RenewalReminder(models.Model):
                 "cycle_end": cycle_end,
                 "today": today,
             }
+
             if not policy:
                 if not cycle_reminders.filtered(lambda r: r.reason_code == "no_policy"):
+                    reason = self.env._(
+                        "No renewal policy matches this contract: give its "
+                        "customer a tier or set a default policy in Settings."
+                    )
                     plans.append(
-                        dict(
-                            base,
-                            stage=self.env["renewal.policy.stage"],
-                            state="skipped",
-                            reason_code="no_policy",
-                            reason=self.env._(
-                                "No renewal policy matches this contract: give its "
-                                "customer a tier or set a default policy in Settings."
-                            ),
+                        self._skipped_plan(
+                            base, self.env["renewal.policy.stage"], "no_policy", reason
                         )
                     )
                 continue
@@ -341,39 +339,32 @@ class RenewalReminder(models.Model):
                 if reminder.stage_id and reminder.state in HANDLED_STATES
             }
             if today > cycle_end:
+                ended = self.env._(
+                    "The renewal cycle ended on %(end)s before this stage "
+                    "could go out.",
+                    end=fields.Date.to_string(cycle_end),
+                )
                 for days in sorted(set(stages) - handled, reverse=True):
                     plans.append(
-                        dict(
-                            base,
-                            stage=stages[days],
-                            state="skipped",
-                            reason_code="expired",
-                            reason=self.env._(
-                                "The renewal cycle ended on %(end)s before this stage "
-                                "could go out.",
-                                end=fields.Date.to_string(cycle_end),
-                            ),
-                        )
+                        self._skipped_plan(base, stages[days], "expired", ended)
                     )
                 continue
             due = renewal_rules.due_stages(today, cycle_end, list(stages), handled)
+            superseded = self.env._(
+                "Superseded by the %(days)s-day stage that is due now.", days=due.send
+            )
             for days in due.superseded:
                 plans.append(
-                    dict(
-                        base,
-                        stage=stages[days],
-                        state="skipped",
-                        reason_code="superseded",
-                        reason=self.env._(
-                            "Superseded by the %(days)s-day stage that is due now.",
-                            days=due.send,
-                        ),
-                    )
+                    self._skipped_plan(base, stages[days], "superseded", superseded)
                 )
             if due.send is not None:
                 plans.append(dict(base, stage=stages[due.send], state="scheduled"))
         self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
         return plans
+
+    @api.model
+    def _skipped_plan(self, base, stage, code, reason):
+        return dict(base, stage=stage, state="skipped", reason_code=code, reason=reason)
 
     @api.model
     def _check_recipients(self, plans):

@@ -187,8 +187,7 @@ def prepare_template(config, database):
 
 def fill(template, database, contracts, due):
     """A copy of the template filled with ``contracts``, ``due`` of them due today."""
-    run(["dropdb", "--if-exists", database])
-    run(["createdb", "-T", template, database])
+    copy(template, database)
     tier = xmlid(database, "renewal_reminder.renewal_tier_standard")
     policy = xmlid(database, "renewal_reminder.renewal_policy_standard")
     started = time.perf_counter()
