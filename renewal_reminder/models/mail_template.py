@@ -1,42 +1,151 @@
 from lxml import html
 from markupsafe import Markup
 
-from odoo import models
+from odoo import models, tools
 from odoo.tools import safe_eval
+from odoo.tools.rendering_tools import parse_inline_template
+
+# Formatting helpers of the rendering context that a batch calls with the
+# same arguments again and again (every contract due today ends on one of a
+# few dates): each result is computed once per batch.
+MEMOIZED_HELPERS = ("format_date", "format_datetime", "format_amount")
+
+
+def _memoized(function):
+    results = {}
+
+    def memoized(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        try:
+            return results[key]
+        except KeyError:
+            result = results[key] = function(*args, **kwargs)
+            return result
+        except TypeError:  # an argument that cannot be hashed
+            return function(*args, **kwargs)
+
+    return memoized
 
 
 class MailTemplate(models.Model):
     _inherit = "mail.template"
 
-    def _renewal_render_body(self, res_ids):
+    def _renewal_render_batch(self, res_ids):
+        """Subject, body and sender of this template on many records.
+
+        ``self`` carries the language. Returns {res_id: values}, or the
+        exception for a record whose body the template fails on; a failure
+        of the subject or the sender raises for the whole batch.
+        """
+        self.ensure_one()
+        helpers = self._renewal_batch_helpers()
+        subjects = self._renewal_render_inline(self.subject, res_ids, helpers)
+        senders = self._renewal_render_inline(self.email_from, res_ids, helpers)
+        bodies = self._renewal_render_body(res_ids, helpers)
+        return {
+            res_id: bodies[res_id]
+            if isinstance(bodies[res_id], Exception)
+            else {
+                "subject": subjects[res_id],
+                "body_html": bodies[res_id],
+                "email_from": senders[res_id],
+            }
+            for res_id in res_ids
+        }
+
+    def _renewal_classify_per_lang(self, res_ids):
+        """{lang: (template in that language, res_ids)}, as Odoo classifies."""
+        self.ensure_one()
+        by_lang = {}
+        for res_id, lang in self._renewal_render_inline(self.lang, res_ids).items():
+            by_lang.setdefault(lang, []).append(res_id)
+        return {
+            lang: (self.with_context(lang=lang) if lang else self, ids)
+            for lang, ids in by_lang.items()
+        }
+
+    def _renewal_restricted(self):
+        """Whether the user may not run the code of templates."""
+        return (
+            not self._unrestricted_rendering
+            and not self.env.is_admin()
+            and not self.env.user.has_group("mail.group_mail_template_editor")
+        )
+
+    def _renewal_render_inline(self, source, res_ids, helpers=None):
+        """Render an inline template ({{ }}) on many records.
+
+        The same as Odoo's inline rendering (same sandbox: checked
+        expressions, restricted builtins, checked values), but each
+        expression is compiled once for the batch instead of once per record.
+        Simple templates and users who may not run template code get Odoo's
+        own rendering, with its checks. A failing expression raises.
+        """
+        self.ensure_one()
+        model = self.render_model
+        source = str(source or "")
+        if not source or not res_ids:
+            return dict.fromkeys(res_ids, "")
+        if self._renewal_restricted() or not (
+            self._has_unsafe_expression_template_inline_template(source, model)
+        ):
+            return self._render_template(
+                source, model, res_ids, engine="inline_template", add_context=helpers
+            )
+        instructions = [
+            (
+                text,
+                expression
+                and safe_eval.test_expr(
+                    expression, safe_eval._SAFE_OPCODES, mode="eval"
+                ),
+                default,
+            )
+            for text, expression, default in parse_inline_template(source)
+        ]
+        variables = dict(self._render_eval_context(), **(helpers or {}))
+        safe_eval.check_values(variables)
+        variables["__builtins__"] = dict(safe_eval._BUILTINS)
+        results = {}
+        for record in self.env[model].browse(res_ids):
+            scope = dict(variables, object=record)
+            parts = []
+            for text, code, default in instructions:
+                parts.append(text)
+                if code:
+                    value = safe_eval.unsafe_eval(code, scope) or default
+                    if value:
+                        parts.append(str(value))
+            results[record.id] = "".join(parts)
+        return results
+
+    def _renewal_batch_helpers(self):
+        context = self._render_eval_context()
+        return {name: _memoized(context[name]) for name in MEMOIZED_HELPERS}
+
+    def _renewal_render_body(self, res_ids, helpers=None):
         """Render ``body_html`` on many records, compiling the QWeb once.
 
         Odoo's mail rendering compiles the template again for every record;
         compiling is most of the cost of a reminder, so the daily pass renders
         its batches here: same evaluation context, same post-processing, one
-        compilation per template and language. ``self`` carries the language.
-        A record the template fails on gets the exception instead of its text.
-        Users who may not run template code get Odoo's own rendering, with its
-        checks.
+        compilation per template text and language. ``self`` carries the
+        language. A record the template fails on gets the exception instead
+        of its text. Users who may not run template code get Odoo's own
+        rendering, with its checks.
         """
         self.ensure_one()
         model = self.render_model
         source = self.body_html
         if not source or not res_ids:
             return dict.fromkeys(res_ids, "")
-        restricted = (
-            not self._unrestricted_rendering
-            and not self.env.is_admin()
-            and not self.env.user.has_group("mail.group_mail_template_editor")
-        )
-        if restricted or not self._has_unsafe_expression_template_qweb(source, model):
-            return self._render_field("body_html", res_ids)
-        variables = self._render_eval_context()
+        if self._renewal_restricted() or not (
+            self._has_unsafe_expression_template_qweb(source, model)
+        ):
+            return self._render_field("body_html", res_ids, add_context=helpers)
+        variables = dict(self._render_eval_context(), **(helpers or {}))
         qweb = self.env["ir.qweb"]
-        functions, name = qweb._compile(
-            html.fragment_fromstring(source, create_parent="div")
-        )
-        render = functions[name]
+        render = self._renewal_compiled_body(str(source))
         rendered, errors = {}, {}
         for record in self.env[model].browse(res_ids):
             values = dict(variables, object=record)
@@ -52,3 +161,15 @@ class MailTemplate(models.Model):
         results = self._render_template_postprocess(model, rendered)
         results.update(errors)
         return results
+
+    @tools.ormcache(
+        "source",
+        "tuple(self.env.context.get(key) "
+        "for key in self.env['ir.qweb']._get_template_cache_keys())",
+    )
+    def _renewal_compiled_body(self, source):
+        """The compiled QWeb of a body text, kept until the caches are cleared."""
+        functions, name = self.env["ir.qweb"]._compile(
+            html.fragment_fromstring(source, create_parent="div")
+        )
+        return functions[name]

@@ -178,7 +178,17 @@ class RenewalReminder(models.Model):
         readonly=True, help="How many times the mail server failed to take the email."
     )
     subject = fields.Char()
-    body = fields.Html(sanitize_style=True)
+    draft_body = fields.Html(
+        sanitize_style=True,
+        help="The message before it goes out; once queued, the text lives in "
+        "the email logged in the contract's chatter.",
+    )
+    body = fields.Html(
+        compute="_compute_body",
+        inverse="_inverse_body",
+        sanitize_style=True,
+        help="What the customer reads.",
+    )
     mail_id = fields.Many2one(
         comodel_name="mail.mail", string="Email", index="btree_not_null", readonly=True
     )
@@ -194,6 +204,15 @@ class RenewalReminder(models.Model):
             "A contract gets one reminder per stage and renewal cycle.",
         ),
     ]
+
+    @api.depends("draft_body", "message_id.body")
+    def _compute_body(self):
+        for reminder in self:
+            reminder.body = reminder.message_id.body or reminder.draft_body
+
+    def _inverse_body(self):
+        for reminder in self:
+            reminder.draft_body = reminder.body
 
     @api.depends("contract_id", "days_before", "cycle_end")
     def _compute_display_name(self):
@@ -294,13 +313,25 @@ class RenewalReminder(models.Model):
         to_render = [plan for plan in plans if plan["state"] in ("scheduled", "review")]
         self._render_plans(to_render)
         to_send = [plan for plan in plans if plan["state"] == "scheduled"]
-        for plan in to_send:
-            plan["state"] = "queued"
+        # The emails first: each reminder is then created as queued, with
+        # its email, in one INSERT.
+        mails, messages = self._queue(
+            [
+                (plan["contract"], plan["recipient"], plan["subject"], plan["body"])
+                for plan in to_send
+            ]
+        )
+        now = fields.Datetime.now()
+        for plan, mail, message in zip(to_send, mails, messages, strict=True):
+            plan.update(state="queued", mail=mail, message=message, queued_date=now)
         reminders = self.create([self._plan_values(plan) for plan in plans])
-        queued = reminders.filtered(lambda reminder: reminder.state == "queued")
-        queued._queue_emails()
         reminders._schedule_salesperson_activities()
         reminders._log_problems_in_chatter()
+        # The emails in the chatter tell the story: the status moving from
+        # "Upcoming" to "Reminding" on every send is not tracked on top.
+        contracts.with_context(mail_notrack=True)._recompute_recordset(
+            ["renewal_state", "renewal_next_date"]
+        )
         return reminders
 
     @api.model
@@ -413,7 +444,14 @@ class RenewalReminder(models.Model):
     @api.model
     def _render_plans(self, plans):
         """Render the plans' messages: one pass per template and language."""
-        templates = {stage: stage._template() for stage in {p["stage"] for p in plans}}
+        # Templates read the salespeople one language group at a time: load
+        # them all at once, so that the queries do not depend on the mix.
+        self.env["contract.contract"].union(
+            *(plan["contract"] for plan in plans)
+        ).user_id.mapped("partner_id")
+        # In the order of the plans: the same batch always runs the same way.
+        stages = dict.fromkeys(plan["stage"] for plan in plans)
+        templates = {stage: stage._template() for stage in stages}
         by_template = defaultdict(list)
         for plan in plans:
             by_template[templates[plan["stage"]]].append(plan)
@@ -461,43 +499,21 @@ class RenewalReminder(models.Model):
             error = ValueError(self.env._("the stage has no email template"))
             return dict.fromkeys(contract_ids, error)
         try:
-            groups = list(template._classify_per_lang(contract_ids).values())
+            groups = list(template._renewal_classify_per_lang(contract_ids).values())
         except Exception:  # noqa: BLE001 - a language that cannot be rendered
             groups = [(template, [contract_id]) for contract_id in contract_ids]
         results = {}
         for localized, ids in groups:
             try:
-                results.update(self._render_localized(localized, ids))
+                results.update(localized._renewal_render_batch(ids))
             except Exception:  # noqa: BLE001 - isolate the contracts that break it
                 _logger.info("Template %s failed on a batch; one by one", template.id)
                 for contract_id in ids:
                     try:
-                        results.update(self._render_localized(localized, [contract_id]))
+                        results.update(localized._renewal_render_batch([contract_id]))
                     except Exception as error:  # noqa: BLE001 - logged on the reminder
                         results[contract_id] = error
         return results
-
-    @api.model
-    def _render_localized(self, template, contract_ids):
-        """Subject, body and sender of ``template`` (in its language).
-
-        The body's QWeb is compiled once for all the contracts (see
-        ``mail.template._renewal_render_body``); a contract whose body fails
-        gets its exception instead of values.
-        """
-        subjects = template._render_field("subject", contract_ids)
-        senders = template._render_field("email_from", contract_ids)
-        bodies = template._renewal_render_body(contract_ids)
-        return {
-            contract_id: bodies[contract_id]
-            if isinstance(bodies[contract_id], Exception)
-            else {
-                "subject": subjects[contract_id],
-                "body_html": bodies[contract_id],
-                "email_from": senders[contract_id],
-            }
-            for contract_id in contract_ids
-        }
 
     @api.model
     def _plan_values(self, plan):
@@ -519,9 +535,18 @@ class RenewalReminder(models.Model):
             "scheduled_date": plan["today"],
             "recipient_id": recipient.id if recipient else False,
             "subject": plan.get("subject"),
-            "body": plan.get("body"),
+            # A queued reminder's text is its email's (see _queue).
+            "draft_body": plan.get("body") if state != "queued" else False,
             "outcome_date": now if state in ("skipped", "failed") else False,
             "trigger": plan.get("trigger", "scheduler"),
+            "mail_id": plan["mail"].id if "mail" in plan else False,
+            "message_id": plan["message"].id if "message" in plan else False,
+            "email_to": recipient.email_formatted if "mail" in plan else False,
+            "queued_date": plan.get("queued_date", False),
+            # Known already: spares the ORM reading them back per reminder.
+            "company_id": plan["contract"].company_id.id,
+            "partner_id": plan["contract"].partner_id.id,
+            "user_id": plan["contract"].user_id.id,
         }
 
     # ------------------------------------------------------------------
@@ -537,65 +562,67 @@ class RenewalReminder(models.Model):
         )
 
     def _queue_emails(self):
-        """Queue one email per reminder, logged in its contract's chatter.
-
-        Creates the emails, their chatter messages and the delivery
-        notifications in one go each; the mail queue sends them.
-        """
+        """Queue the emails of these reminders (approved, or sent by hand)."""
         if not self:
             return self.env["mail.mail"]
-        sender = self._sender_address()
-        comment = self.env.ref("mail.mt_comment")
-        # Answers come back to the contract's thread, computed for all at once.
-        reply_to = self.contract_id._notify_get_reply_to()
-        values = []
-        for reminder in self:
-            email_from = (
-                sender
-                or reminder.user_id.email_formatted
-                or reminder.company_id.email_formatted
-            )
-            values.append(
-                {
-                    "model": "contract.contract",
-                    "res_id": reminder.contract_id.id,
-                    "message_type": "auto_comment",
-                    "subtype_id": comment.id,
-                    "subject": reminder.subject,
-                    "body": reminder.body,
-                    "body_html": reminder.body,
-                    "email_from": email_from,
-                    "reply_to": reply_to.get(reminder.contract_id.id) or email_from,
-                    "author_id": (
-                        reminder.user_id.partner_id or reminder.company_id.partner_id
-                    ).id,
-                    "partner_ids": [fields.Command.link(reminder.recipient_id.id)],
-                    "recipient_ids": [fields.Command.link(reminder.recipient_id.id)],
-                    "is_notification": True,
-                    "auto_delete": False,
-                }
-            )
-        mails = self.env["mail.mail"].sudo().create(values)
-        self.env["mail.notification"].sudo().create(
-            [
-                {
-                    "mail_message_id": mail.mail_message_id.id,
-                    "mail_mail_id": mail.id,
-                    "res_partner_id": reminder.recipient_id.id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for reminder, mail in zip(self, mails, strict=True)
-            ]
+        mails, messages = self._queue(
+            [(r.contract_id, r.recipient_id, r.subject, r.draft_body) for r in self]
         )
         now = fields.Datetime.now()
-        for reminder, mail in zip(self, mails, strict=True):
+        for reminder, mail, message in zip(self, mails, messages, strict=True):
             reminder.mail_id = mail
-            reminder.message_id = mail.mail_message_id
+            reminder.message_id = message
             reminder.email_to = reminder.recipient_id.email_formatted
-        self.write({"state": "queued", "queued_date": now})
+        self.write({"state": "queued", "queued_date": now, "draft_body": False})
         return mails
+
+    @api.model
+    def _queue(self, items):
+        """Queue an email per (contract, recipient, subject, body) of ``items``.
+
+        Each is logged in its contract's chatter, from the salesperson (or
+        the company) with answers going to the contract's thread. The
+        emails, chatter messages and delivery notifications are written in
+        one go each (``mail.mail._renewal_queue_bulk``); the mail queue is
+        woken up to send them now rather than at its next run. Returns the
+        emails and their messages, in the order of ``items``.
+        """
+        if not items:
+            return self.env["mail.mail"], self.env["mail.message"]
+        sender = self._sender_address()
+        contracts = self.env["contract.contract"].union(*(item[0] for item in items))
+        reply_to = contracts._notify_get_reply_to()
+        emails = []
+        for contract, recipient, subject, body in items:
+            author = contract.user_id.partner_id or contract.company_id.partner_id
+            email_from = (
+                sender
+                or contract.user_id.email_formatted
+                or contract.company_id.email_formatted
+            )
+            emails.append(
+                {
+                    "res_id": contract.id,
+                    "record_name": contract.display_name,
+                    "subject": subject,
+                    "body": body,
+                    "email_from": email_from,
+                    "reply_to": reply_to.get(contract.id) or email_from,
+                    "author_id": author.id,
+                    "partner_id": recipient.id,
+                }
+            )
+        mails, messages = (
+            self.env["mail.mail"]
+            .sudo()
+            ._renewal_queue_bulk(
+                "contract.contract", self.env.ref("mail.mt_comment"), emails
+            )
+        )
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
+        return mails.sudo(False), messages.sudo(False)
 
     def _schedule_salesperson_activities(self):
         """Tell the salespeople: a review to do, or a renewal to follow up."""

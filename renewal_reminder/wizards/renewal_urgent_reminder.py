@@ -93,7 +93,7 @@ class RenewalUrgentReminder(models.TransientModel):
                 "trigger": "urgent",
                 "recipient_id": recipient.id,
                 "subject": self.subject,
-                "body": self.body,
+                "draft_body": self.body,
                 "scheduled_date": fields.Date.context_today(self),
             }
         )

@@ -155,7 +155,12 @@ UPDATE contract_contract c SET
 def prepare_template(config, database):
     """A database with the modules, Chinese, and a broken policy for bad data."""
     odoo_cli(
-        config, database, "-i", MODULES, "--without-demo=all", "--load-language=zh_CN"
+        config,
+        database,
+        "-i",
+        MODULES,
+        "--without-demo=all",
+        "--load-language=en_US,zh_CN",
     )
     odoo_cli(
         config, database, "-u", "renewal_reminder"
