@@ -6,6 +6,9 @@ from odoo.tools import SQL
 from ..tools import renewal_rules
 from .renewal_policy import BILLING_RHYTHMS
 from .renewal_reminder import (
+    CONTRACT_FIELDS as REMINDER_CONTRACT_FIELDS,
+)
+from .renewal_reminder import (
     HANDLED_STATES,
     NO_POLICY_NOTICE_DAYS,
     OPEN_STATES,
@@ -480,6 +483,15 @@ class ContractContract(models.Model):
         result = super().write(vals)
         if {"date_end", "active", "renewal_lost_end"} & set(vals):
             self._renewal_cancel_stale_reminders()
+        followed = [fname for fname in REMINDER_CONTRACT_FIELDS if fname in vals]
+        # The reminders follow their contract's company, customer and
+        # salesperson (the same for all the contracts written), even when the
+        # writer may not see the contract any more (handed over).
+        contracts = self.sudo()
+        if followed and contracts.renewal_reminder_ids:
+            contracts.renewal_reminder_ids.write(
+                {fname: contracts[:1][fname].id for fname in followed}
+            )
         return result
 
     def action_renewal_urgent_reminder(self):

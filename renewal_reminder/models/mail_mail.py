@@ -121,7 +121,6 @@ class MailMail(models.Model):
         records.invalidate_recordset(
             ["message_ids", "message_needaction", "message_needaction_counter"]
         )
-        self.env["res.partner"].browse(set(partner_ids)).invalidate_recordset()
         return self.browse(mail_ids), Message.browse(message_ids)
 
     def _renewal_insert(self, query):

@@ -139,13 +139,13 @@ class MailTemplate(models.Model):
         source = self.body_html
         if not source or not res_ids:
             return dict.fromkeys(res_ids, "")
-        if self._renewal_restricted() or not (
-            self._has_unsafe_expression_template_qweb(source, model)
-        ):
+        render = not self._renewal_restricted() and self._renewal_compiled_body(
+            str(source), model
+        )
+        if not render:
             return self._render_field("body_html", res_ids, add_context=helpers)
         variables = dict(self._render_eval_context(), **(helpers or {}))
         qweb = self.env["ir.qweb"]
-        render = self._renewal_compiled_body(str(source))
         rendered, errors = {}, {}
         for record in self.env[model].browse(res_ids):
             values = dict(variables, object=record)
@@ -164,11 +164,18 @@ class MailTemplate(models.Model):
 
     @tools.ormcache(
         "source",
+        "model",
         "tuple(self.env.context.get(key) "
         "for key in self.env['ir.qweb']._get_template_cache_keys())",
     )
-    def _renewal_compiled_body(self, source):
-        """The compiled QWeb of a body text, kept until the caches are cleared."""
+    def _renewal_compiled_body(self, source, model):
+        """The compiled QWeb of a body text, kept until the caches are cleared.
+
+        None when the text holds only what Odoo renders without running code
+        (its own rendering is then the fast one).
+        """
+        if not self._has_unsafe_expression_template_qweb(source, model):
+            return None
         functions, name = self.env["ir.qweb"]._compile(
             html.fragment_fromstring(source, create_parent="div")
         )

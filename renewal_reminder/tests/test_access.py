@@ -69,6 +69,18 @@ class TestAccess(RenewalCommon):
         self.own.with_user(self.salesperson).renewal_tier_id = self.tier_strategic
         self.assertEqual(self.own.renewal_policy_id, self.policy_strategic)
 
+    def test_a_contract_handed_over_takes_its_reminders_along(self):
+        Reminder = self.env["renewal.reminder"].with_user(self.other_salesperson)
+        self.assertFalse(Reminder.search([("id", "=", self.own_reminder.id)]))
+        # The salesperson hands the contract over to a colleague.
+        self.own.with_user(self.salesperson).user_id = self.other_salesperson
+        self.assertEqual(
+            Reminder.search([("contract_id", "=", self.own.id)]), self.own_reminder
+        )
+        self.assertEqual(self.own_reminder.user_id, self.other_salesperson)
+        self.assertEqual(self.own_reminder.partner_id, self.customer_gold)
+        self.assertEqual(self.own_reminder.company_id, self.company)
+
     def test_salesperson_reads_but_cannot_change_the_configuration(self):
         Policy = self.env["renewal.policy"].with_user(self.salesperson)
         self.assertIn(self.policy_gold, Policy.search([]))

@@ -1,5 +1,6 @@
 import gc
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
@@ -80,6 +81,15 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         )
         self.assertEqual(follow_up.user_id, self.salesperson)
         self.assertEqual(follow_up.date_deadline, date(2027, 3, 4))
+        self.assertEqual(
+            follow_up.summary, "Follow up the renewal reminder sent to Harbor Dental"
+        )
+        self.assertEqual(follow_up.res_name, contract.display_name)
+        self.assertTrue(follow_up.automated)
+        self.assertEqual(contract.activity_user_id, self.salesperson)
+        self.assertEqual(contract.activity_date_deadline, date(2027, 3, 4))
+        # They follow the contract: the customer's answer reaches them.
+        self.assertIn(self.salesperson.partner_id, contract.message_partner_ids)
         self.assertEqual(contract.renewal_state, "reminding")
         self.assertEqual(contract.renewal_next_date, date(2027, 3, 16))
 
@@ -411,7 +421,20 @@ class TestRenewalReview(RenewalCommon, MockEmail):
         )
 
     def test_key_account_reminders_wait_for_the_salesperson(self):
-        reminder = self._due_for_review()
+        Users = type(self.env["res.users"])
+        with patch.object(Users, "_bus_send", autospec=True) as bus_send:
+            reminder = self._due_for_review()
+        # Due today: the salesperson's activity counter is refreshed at once.
+        self.assertEqual(
+            [call.args[:3] for call in bus_send.call_args_list],
+            [
+                (
+                    self.salesperson,
+                    "mail.activity/updated",
+                    {"activity_created": True},
+                )
+            ],
+        )
         self.assertEqual(reminder.state, "review")
         self.assertFalse(reminder.mail_id)
         self.assertIn("Dear Northwind", reminder.body)

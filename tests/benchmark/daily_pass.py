@@ -125,6 +125,19 @@ INSERT INTO contract_line (contract_id, name, quantity, specific_price, discount
 SELECT c.id, 'Support plan', 1, 1000, 0, 'monthly', 1, 'pre-paid', c.date_start, c.date_end,
        date '{today}' + 10, c.partner_id, 1, true, false, false, now(), now()
   FROM contract_contract c WHERE c.code LIKE 'BN-%';
+
+-- As Odoo does for a contract created with a salesperson: they follow it.
+WITH followers AS (
+    INSERT INTO mail_followers (res_model, res_id, partner_id)
+    SELECT 'contract.contract', c.id, u.partner_id
+      FROM contract_contract c JOIN res_users u ON u.id = c.user_id
+     WHERE c.code LIKE 'BN-%'
+    RETURNING id
+)
+INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+SELECT f.id, s.id FROM followers f
+ CROSS JOIN mail_message_subtype s
+ WHERE s."default" AND (s.res_model IS NULL OR s.res_model = 'contract.contract');
 ANALYZE;
 """
 
