@@ -21,7 +21,9 @@ Run it with the Python that imports Odoo (the venv ``setup/test`` builds):
     python tests/benchmark/daily_pass.py [--sizes 10000 100000 1000000]
 
 It prints one table; it is a measurement, not a test. Each measurement runs
-in its own process on its own copy of the filled database.
+in its own process on its own copy of the filled database, ``--repeat`` times
+(3 by default): the table shows the best run and the wall time of each, since
+a shared machine slows single runs down by up to half.
 """
 
 import argparse
@@ -302,6 +304,9 @@ def main():
     parser.add_argument(
         "--reference", type=int, default=100000, help="size for bad data and workers"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measure; the best is shown"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     options = parser.parse_args()
 
@@ -338,13 +343,24 @@ def main():
                 if size == options.reference:
                     modes.append("bad")
                 for mode in modes:
-                    copy(filled, database, bad=mode == "bad")
-                    [result], _wall = measure(
-                        config, database, "ours" if mode == "bad" else mode
+                    runs = []
+                    for _run in range(options.repeat):
+                        copy(filled, database, bad=mode == "bad")
+                        [result], _wall = measure(
+                            config, database, "ours" if mode == "bad" else mode
+                        )
+                        print(f"{mode} at {size:,}: {result}", file=sys.stderr)
+                        runs.append(result)
+                    # The best run: what the code costs when the machine
+                    # does not get in the way (as timeit reports).
+                    result = min(runs, key=lambda run: run["wall"])
+                    result.update(
+                        contracts=size,
+                        due=due,
+                        fill=fill_time,
+                        walls=[run["wall"] for run in runs],
                     )
-                    result.update(contracts=size, due=due, fill=fill_time)
                     results[(mode, size)] = result
-                    print(f"{mode} at {size:,}: {result}", file=sys.stderr)
                 if size == options.reference:
                     for workers in options.workers:
                         copy(filled, database)
@@ -361,7 +377,7 @@ def main():
                 if not options.keep:
                     run(["dropdb", "--if-exists", database])
                     run(["dropdb", "--if-exists", filled])
-            rows = table(results, sizes)
+            rows = table(results, sizes, options.repeat)
         finally:
             if not options.keep:
                 for database in created:
@@ -369,8 +385,8 @@ def main():
     print_table(rows)
 
 
-def table(results, sizes):
-    header = ("measure", *(f"N={size:,}" for size in sizes))
+def table(results, sizes, repeat=1):
+    header = (f"measure (best of {repeat} runs)", *(f"N={size:,}" for size in sizes))
     rows = [header]
 
     def cell(mode, size, key, fmt):
@@ -378,6 +394,10 @@ def table(results, sizes):
         return fmt(result[key]) if result and key in result else "-"
 
     seconds = "{:.2f} s".format
+
+    def spread(walls):
+        return " / ".join(f"{wall:.1f}" for wall in walls)
+
     rows.append(("due today", *(cell("ours", s, "due", "{:,}".format) for s in sizes)))
     for mode, label in (
         ("ours", "ours"),
@@ -386,6 +406,12 @@ def table(results, sizes):
     ):
         rows.append(
             (f"{label}: wall", *(cell(mode, s, "wall", seconds) for s in sizes))
+        )
+        rows.append(
+            (
+                f"{label}: wall of each run",
+                *(cell(mode, s, "walls", spread) for s in sizes),
+            )
         )
         rows.append(
             (
