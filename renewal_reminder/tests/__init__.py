@@ -8,3 +8,4 @@ from . import test_renewal_scheduler
 from . import test_renewal_delivery
 from . import test_renewal_templates
 from . import test_renewal_workers
+from . import test_renewal_bulk_records
