@@ -1,8 +1,10 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
+from odoo.tools import mute_logger
 
 # Far before any demo contract's dates, so only this test's contracts are due.
 TODAY = date(2020, 1, 1)
@@ -22,6 +24,10 @@ class TestRenewalWorkers(BaseCase):
         self.addCleanup(self._close)
         cr = self.connections[0]
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        # The passes wake scheduled actions up: put them back as they were.
+        self._keep_cron_state(
+            cr, env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        )
         tier = env.ref("renewal_reminder.renewal_tier_standard")
         product = env["product.product"].create(
             {"name": "Worker plan", "type": "service"}
@@ -86,6 +92,11 @@ class TestRenewalWorkers(BaseCase):
             "WHERE res_model = 'contract.contract' AND res_id IN %s",
             [contract_ids],
         )
+        cr.execute(
+            "DELETE FROM mail_followers "
+            "WHERE res_model = 'contract.contract' AND res_id IN %s",
+            [contract_ids],
+        )
         cr.execute("DELETE FROM contract_contract WHERE id IN %s", [contract_ids])
         partner_ids = tuple(self.partners.ids)
         cr.execute("DELETE FROM res_partner WHERE id IN %s", [partner_ids])
@@ -133,3 +144,108 @@ class TestRenewalWorkers(BaseCase):
         )
         counts = dict(cr.fetchall())
         self.assertEqual(counts, dict.fromkeys(self.contracts.ids, 1))
+
+    def test_a_pass_cut_short_by_a_time_limit_resumes_where_it_stopped(self):
+        """Odoo's cron runner, for real: a worker over its CPU time limit gets
+        an exception in the middle of a batch (a worker over its real time
+        limit is killed: see tests/test_end_to_end.py)."""
+        cr = self.connections[1]
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        cron = env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        env["ir.config_parameter"].set_param("renewal_reminder.batch_size", 2)
+        cr.commit()  # pylint: disable=invalid-commit
+        Reminder = type(env["renewal.reminder"])
+        process = Reminder._process_due_contracts
+        batches = []
+
+        def over_the_limit_at_the_third_batch(self, contracts, today):
+            batches.append(contracts.ids)
+            if len(batches) == 3:
+                raise Exception("CPU time limit exceeded")  # noqa: TRY002
+            return process(self, contracts, today)
+
+        def run_the_cron():
+            # What a cron worker does with a job that is due.
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = '2000-01-01' WHERE id = %s", [cron.id]
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+            db = db_connect(get_db_name())
+            with db.cursor() as cron_cr:
+                job = env.registry["ir.cron"]._acquire_one_job(cron_cr, cron.id)
+                self.assertTrue(job)
+                env.registry["ir.cron"]._process_job(db, cron_cr, job)
+
+        def queued_per_contract():
+            cr.rollback()
+            cr.execute(
+                "SELECT r.contract_id, count(*), count(DISTINCT m.id) "
+                "FROM renewal_reminder r JOIN mail_mail m ON m.id = r.mail_id "
+                "WHERE r.contract_id IN %s AND r.state = 'queued' "
+                "GROUP BY r.contract_id",
+                [tuple(self.contracts.ids)],
+            )
+            return {row[0]: row[1:] for row in cr.fetchall()}
+
+        with (
+            freeze_time(TODAY),
+            patch.object(
+                Reminder, "_process_due_contracts", over_the_limit_at_the_third_batch
+            ),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+        ):
+            run_the_cron()
+        self.assertEqual(len(batches), 3, "the run stopped at the third batch")
+        # Two batches went out; the third left nothing behind.
+        done = queued_per_contract()
+        self.assertEqual(set(done), set(batches[0] + batches[1]))
+        self.assertEqual(set(done.values()), {(1, 1)})
+
+        with freeze_time(TODAY):
+            run_the_cron()
+        # The next run sends exactly the rest, the third batch included.
+        self.assertEqual(
+            queued_per_contract(), dict.fromkeys(self.contracts.ids, (1, 1))
+        )
+
+    def _keep_cron_state(self, cr, cron):
+        """Put the scheduled actions and the settings back as they were."""
+        cr.execute(
+            "SELECT nextcall, lastcall, failure_count, first_failure_date "
+            "FROM ir_cron WHERE id = %s",
+            [cron.id],
+        )
+        state = cr.fetchone()
+        cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_trigger")
+        (last_trigger,) = cr.fetchone()
+        cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_progress")
+        (last_progress,) = cr.fetchone()
+        cr.execute(
+            "SELECT value FROM ir_config_parameter WHERE key = %s",
+            ["renewal_reminder.batch_size"],
+        )
+        batch_size = cr.fetchone()
+
+        def restore():
+            cr = self.connections[0]
+            cr.rollback()
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = %s, lastcall = %s, failure_count = %s, "
+                "first_failure_date = %s WHERE id = %s",
+                [*state, cron.id],
+            )
+            cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", [last_trigger])
+            cr.execute("DELETE FROM ir_cron_progress WHERE id > %s", [last_progress])
+            cr.execute(
+                "DELETE FROM ir_config_parameter WHERE key = %s",
+                ["renewal_reminder.batch_size"],
+            )
+            if batch_size:
+                cr.execute(
+                    "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s)",
+                    ["renewal_reminder.batch_size", batch_size[0]],
+                )
+            cr.commit()  # pylint: disable=invalid-commit
+
+        # Runs before the data is removed (cleanups run last in, first out).
+        self.addCleanup(restore)
