@@ -9,3 +9,4 @@ from . import test_renewal_delivery
 from . import test_renewal_templates
 from . import test_renewal_workers
 from . import test_renewal_bulk_records
+from . import test_migration
