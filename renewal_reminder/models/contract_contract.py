@@ -484,11 +484,11 @@ class ContractContract(models.Model):
         if {"date_end", "active", "renewal_lost_end"} & set(vals):
             self._renewal_cancel_stale_reminders()
         followed = [fname for fname in REMINDER_CONTRACT_FIELDS if fname in vals]
-        # The reminders follow their contract's company, customer and
-        # salesperson (the same for all the contracts written), even when the
-        # writer may not see the contract any more (handed over).
-        contracts = self.sudo()
-        if followed and contracts.renewal_reminder_ids:
+        if followed:
+            # The reminders follow their contract's company, customer and
+            # salesperson (the same for all the contracts written), even when
+            # the writer may not see the contract any more (handed over).
+            contracts = self.sudo()
             contracts.renewal_reminder_ids.write(
                 {fname: contracts[:1][fname].id for fname in followed}
             )

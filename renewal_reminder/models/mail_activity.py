@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -61,16 +63,15 @@ class MailActivity(models.Model):
                 if "activit" in fname
             ]
         )
-        for user in users:
-            user_records = records.browse(
-                [v["res_id"] for v in values_list if v["user_id"] == user.id]
-            )
-            user_records.message_subscribe(partner_ids=user.partner_id.ids)
         today = fields.Date.context_today(self)
+        by_user = defaultdict(list)
+        for values in values_list:
+            by_user[values["user_id"]].append(values)
         for user in users:
-            if any(
-                v["user_id"] == user.id and v["date_deadline"] <= today
-                for v in values_list
-            ):
+            user_values = by_user[user.id]
+            records.browse([v["res_id"] for v in user_values]).message_subscribe(
+                partner_ids=user.partner_id.ids
+            )
+            if any(v["date_deadline"] <= today for v in user_values):
                 user._bus_send("mail.activity/updated", {"activity_created": True})
         return activities

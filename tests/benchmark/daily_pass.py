@@ -76,6 +76,11 @@ def psql(database, sql):
     ).strip()
 
 
+def psql_transaction(database, sql):
+    """Run ``sql`` on ``database`` in one transaction."""
+    return psql(database, f"BEGIN;{sql}COMMIT;")
+
+
 def odoo_cli(config, database, *args):
     command = [sys.executable, "-m", "odoo", "-c", config, "-d", database]
     command += ["--stop-after-init", "--log-level=warn", *args]
@@ -211,18 +216,16 @@ def fill(template, database, contracts, due):
     tier = xmlid(database, "renewal_reminder.renewal_tier_standard")
     policy = xmlid(database, "renewal_reminder.renewal_policy_standard")
     started = time.perf_counter()
-    psql(
+    psql_transaction(
         database,
-        "BEGIN;"
-        + FILL_SQL.format(
+        FILL_SQL.format(
             today=date.today().isoformat(),
             tier=tier,
             policy=policy,
             contracts=contracts,
             due=due,
             partners=max(contracts // 10, 1),
-        )
-        + "COMMIT;",
+        ),
     )
     return time.perf_counter() - started
 
@@ -237,16 +240,14 @@ def copy(source, database, bad=False):
         no_email = psql(
             database, "SELECT id FROM res_partner WHERE name = 'No Email Ltd'"
         )
-        psql(
+        psql_transaction(
             database,
-            "BEGIN;"
-            + BAD_DATA_SQL.format(
+            BAD_DATA_SQL.format(
                 today=date.today().isoformat(),
                 broken_policy=broken,
                 unknown_lang_partner=unknown,
                 no_email_partner=no_email,
-            )
-            + "COMMIT;",
+            ),
         )
 
 
