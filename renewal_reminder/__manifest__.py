@@ -24,6 +24,7 @@
         "wizards/renewal_reminder_refuse_views.xml",
         "wizards/renewal_urgent_reminder_views.xml",
         "wizards/renewal_policy_preview_views.xml",
+        "wizards/renewal_mark_lost_views.xml",
         "views/renewal_menus.xml",
     ],
     "demo": [

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import renewal_rules
@@ -26,6 +27,24 @@ RENEWAL_STATES = [
 ]
 
 DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
+MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
+# What a Renewals / Manager may change on a contract, even without the
+# contract rights OCA ``contract`` gives to accountants.
+MANAGER_FIELDS = frozenset({"renewal_tier_id", "renewal_policy_id"})
+# Renewal fields no person writes: they are computed, or they change only
+# through the actions that check them (mark lost, reopen).
+TECHNICAL_FIELDS = frozenset(
+    {
+        "renewal_billing_rhythm",
+        "renewal_recurring_value",
+        "renewal_cycle_end",
+        "renewal_state",
+        "renewal_next_date",
+        "renewal_lost_end",
+        "renewal_lost_reason",
+        "renewal_reminder_ids",
+    }
+)
 
 
 class ContractContract(models.Model):
@@ -107,7 +126,9 @@ class ContractContract(models.Model):
         copy=False,
         help="End date of the renewal cycle that was marked as lost.",
     )
-    renewal_lost_reason = fields.Char(copy=False, tracking=True)
+    renewal_lost_reason = fields.Char(
+        groups="base.group_user", copy=False, tracking=True
+    )
     renewal_next_date = fields.Date(
         groups="base.group_user",
         string="Next Reminder",
@@ -460,8 +481,10 @@ class ContractContract(models.Model):
         its contract was renewed (its cycle is not the current one any more),
         archived or marked lost.
         """
-        open_reminders = self.env["renewal.reminder"].search(
-            [("contract_id", "in", self.ids), ("state", "in", OPEN_STATES)]
+        open_reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search([("contract_id", "in", self.ids), ("state", "in", OPEN_STATES)])
         )
         renewed = open_reminders.filtered(
             lambda reminder: (
@@ -479,7 +502,24 @@ class ContractContract(models.Model):
         renewed._cancel("renewed", self.env._("The contract was renewed."))
         closed._cancel("closed", self.env._("The contract was closed or marked lost."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._renewal_check_fields_written(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        if not self.env.su:
+            self._renewal_check_fields_written(vals)
+            if set(vals) <= MANAGER_FIELDS and not self.env[
+                "contract.contract"
+            ].has_access("write"):
+                # A Renewals / Manager changes the tier or policy of the
+                # contracts they see, without being given the right to write
+                # the rest of them.
+                self.check_access("read")
+                return self.sudo().write(vals)
         result = super().write(vals)
         if {"date_end", "active", "renewal_lost_end"} & set(vals):
             self._renewal_cancel_stale_reminders()
@@ -493,6 +533,25 @@ class ContractContract(models.Model):
                 {fname: contracts[:1][fname].id for fname in followed}
             )
         return result
+
+    @api.model
+    def _renewal_check_fields_written(self, vals):
+        """Refuse what a person may not write on a contract's renewal."""
+        technical = TECHNICAL_FIELDS & set(vals)
+        if technical:
+            raise AccessError(
+                self.env._(
+                    "The renewal fields %(fields)s are computed or change through "
+                    "the contract's renewal actions only.",
+                    fields=", ".join(sorted(technical)),
+                )
+            )
+        if MANAGER_FIELDS & set(vals) and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only a Renewals manager changes a contract's tier or policy."
+                )
+            )
 
     def action_renewal_urgent_reminder(self):
         self.ensure_one()
@@ -520,8 +579,28 @@ class ContractContract(models.Model):
         }
 
     def action_renewal_mark_lost(self):
-        for contract in self.filtered("renewal_cycle_end"):
-            contract.renewal_lost_end = contract.renewal_cycle_end
+        """Ask why the renewal was lost, then close the cycle as lost."""
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Renewal Lost"),
+            "res_model": "renewal.mark.lost",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_contract_ids": self.ids},
+        }
+
+    def _renewal_mark_lost(self, reason):
+        """Mark the current cycle of these contracts lost, with ``reason``."""
+        self.check_access("read")
+        for contract in self.sudo().filtered("renewal_cycle_end"):
+            contract.write(
+                {
+                    "renewal_lost_end": contract.renewal_cycle_end,
+                    "renewal_lost_reason": reason,
+                }
+            )
 
     def action_renewal_reopen(self):
-        self.write({"renewal_lost_end": False, "renewal_lost_reason": False})
+        self.check_access("read")
+        self.sudo().write({"renewal_lost_end": False, "renewal_lost_reason": False})

@@ -5,6 +5,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext
 
 from ..tools import renewal_rules
@@ -80,6 +81,10 @@ FOLLOW_UP_DAYS = 3
 DEFAULT_BATCH_SIZE = 100
 # Fields a reminder copies from its contract (and follows when they change).
 CONTRACT_FIELDS = ("company_id", "partner_id", "user_id")
+# What a person may change by writing a reminder: the text of one still
+# awaiting review. Everything else changes through the actions (approve,
+# refuse, urgent reminder), which check what they do.
+EDITABLE_IN_REVIEW = frozenset({"subject", "draft_body", "body"})
 # A mail server that cannot be reached is tried again this many times in all.
 MAX_DELIVERY_ATTEMPTS = 3
 # Failures of the mail server, not of the address: worth sending again.
@@ -213,6 +218,33 @@ class RenewalReminder(models.Model):
                 vals.setdefault(fname, contract[fname].id)
         return super().create(vals_list)
 
+    def write(self, vals):
+        if not self.env.su:
+            self._check_person_may_write(vals)
+        return super().write(vals)
+
+    def _check_person_may_write(self, vals):
+        """Refuse a write that is not a person editing a held reminder's text.
+
+        The reminder log is a record of what happened: its state, recipient,
+        dates, reason, links and contract change only through the actions.
+        """
+        technical = set(vals) - EDITABLE_IN_REVIEW
+        if technical:
+            raise AccessError(
+                self.env._(
+                    "Reminders change through their actions (approve, refuse, "
+                    "urgent reminder), not by writing %(fields)s.",
+                    fields=", ".join(sorted(technical)),
+                )
+            )
+        if any(reminder.state != "review" for reminder in self):
+            raise AccessError(
+                self.env._(
+                    "Only the text of a reminder awaiting review can be changed."
+                )
+            )
+
     @api.depends("draft_body", "message_id.body")
     def _compute_body(self):
         for reminder in self:
@@ -243,10 +275,9 @@ class RenewalReminder(models.Model):
         The cron framework calls again while work remains (committing in
         between); past its own limit, the cron is triggered again.
         """
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("renewal_reminder.batch_size", DEFAULT_BATCH_SIZE)
+        # A stored value the pass cannot use gives the default, with a warning.
+        batch_size = (
+            batch_size or self.env["res.config.settings"]._renewal_batch_size()
         )
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
@@ -292,7 +323,7 @@ class RenewalReminder(models.Model):
     @api.model
     def _set_parallel_passes(self, count):
         """Keep ``count`` scheduled actions running the pass (1 to 16)."""
-        count = min(max(int(count or 1), 1), 16)
+        count = self.env["res.config.settings"]._renewal_parallel_passes(count)
         crons = self._pass_crons()
         if not crons:
             return crons
@@ -506,6 +537,10 @@ class RenewalReminder(models.Model):
         if not template:
             error = ValueError(self.env._("the stage has no email template"))
             return dict.fromkeys(contract_ids, error)
+        if template.sudo().model != "contract.contract":
+            # Never render another model's template on contract ids.
+            error = ValueError(self.env._("it is not a contract template"))
+            return dict.fromkeys(contract_ids, error)
         try:
             groups = list(template._renewal_classify_per_lang(contract_ids).values())
         except Exception:  # noqa: BLE001 - a language that cannot be rendered
@@ -707,18 +742,60 @@ class RenewalReminder(models.Model):
     # ------------------------------------------------------------------
 
     def action_approve(self):
-        """Approve reminders awaiting review: they go out at once."""
-        to_send = self.filtered(lambda reminder: reminder.state == "review")
-        to_send.write(
+        """Approve reminders awaiting review: they go out at once.
+
+        The recipient is checked again: what was true when the reminder was
+        held (an address, no opt-out, the same company) may not be any more.
+        """
+        self.check_access("write")
+        reminders = self.sudo()
+        reminders.contract_id._renewal_cancel_stale_reminders()
+        to_approve = reminders.filtered(lambda reminder: reminder.state == "review")
+        to_approve.write(
             {"reviewer_id": self.env.user.id, "reviewed_date": fields.Datetime.now()}
         )
+        blocked = to_approve._skip_unreachable_recipients()
+        to_send = to_approve - blocked
         to_send._queue_emails()
-        to_send._close_review_activities()
+        to_approve._close_review_activities()
         to_send._schedule_salesperson_activities()
-        return True
+        if not blocked:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Not sent"),
+                "message": "\n".join(blocked.mapped("reason")),
+            },
+        }
+
+    def _skip_unreachable_recipients(self):
+        """Skip, with the reason, the reminders nobody may receive any more."""
+        now = fields.Datetime.now()
+        skipped = self.browse()
+        for reminder in self:
+            recipient = reminder.recipient_id
+            problem = reminder.contract_id._renewal_recipient_problem(recipient)
+            if not problem:
+                continue
+            reminder.write(
+                {
+                    "state": "skipped",
+                    "reason_code": problem,
+                    "reason": self._recipient_problem_text(problem, recipient),
+                    "outcome_date": now,
+                }
+            )
+            skipped |= reminder
+        skipped._log_problems_in_chatter()
+        return skipped
 
     def _refuse(self, reason):
-        to_refuse = self.filtered(lambda reminder: reminder.state == "review")
+        self.check_access("write")
+        to_refuse = self.sudo().filtered(lambda reminder: reminder.state == "review")
         now = fields.Datetime.now()
         to_refuse.write(
             {
@@ -731,7 +808,7 @@ class RenewalReminder(models.Model):
             }
         )
         to_refuse._close_review_activities()
-        return to_refuse
+        return to_refuse.sudo(False)
 
     def action_refuse(self):
         return {

@@ -5,6 +5,7 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     renewal_tier_id = fields.Many2one(
+        groups="base.group_user",
         comodel_name="renewal.tier",
         index="btree_not_null",
         tracking=True,
@@ -12,23 +13,27 @@ class ResPartner(models.Model):
         "company, contacts follow it.",
     )
     renewal_backup_partner_id = fields.Many2one(
+        groups="base.group_user",
         comodel_name="res.partner",
         string="Backup Renewal Contact",
         help="Reminders go to this contact when the customer cannot be reached "
         "or its decision maker changed.",
     )
     renewal_opt_out = fields.Boolean(
+        groups="base.group_user",
         string="No Renewal Reminders",
         tracking=True,
         help="The customer asked not to receive renewal reminders; none is sent.",
     )
     renewal_opt_out_date = fields.Datetime(
+        groups="base.group_user",
         string="Opted Out On",
         compute="_compute_renewal_opt_out_info",
         store=True,
         readonly=True,
     )
     renewal_opt_out_user_id = fields.Many2one(
+        groups="base.group_user",
         comodel_name="res.users",
         string="Opt-out Recorded By",
         compute="_compute_renewal_opt_out_info",
@@ -36,6 +41,7 @@ class ResPartner(models.Model):
         readonly=True,
     )
     renewal_contract_count = fields.Integer(
+        groups="base.group_user",
         string="Renewals", compute="_compute_renewal_contract_count"
     )
 

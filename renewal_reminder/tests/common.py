@@ -124,3 +124,16 @@ class RenewalCommon(BaseCommon):
                 **values,
             }
         )
+
+    def _mark_lost(self, contracts, reason="Moved to a competitor", user=None):
+        """Mark ``contracts`` lost as their salesperson does: through the wizard."""
+        user = user or contracts[:1].user_id
+        action = contracts.with_user(user).action_renewal_mark_lost()
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(user)
+            .with_context(action["context"])
+            .create({"reason": reason})
+        )
+        wizard.action_mark_lost()
+        return wizard

@@ -66,14 +66,25 @@ class TestAccess(RenewalCommon):
         self.assertEqual(values["renewal_state"], "reminding")
         self.assertEqual(values["renewal_policy_id"]["display_name"], "Gold")
         self.assertEqual(values["renewal_reminder_count"], 1)
-        self.own.with_user(self.salesperson).renewal_tier_id = self.tier_strategic
+        # The tier decides the review step of key accounts: only a manager
+        # changes it, and the form shows it read-only to the salesperson.
+        with self.assertRaises(AccessError):
+            self.own.with_user(self.salesperson).renewal_tier_id = self.tier_strategic
+        self.assertEqual(self.own.renewal_tier_id, self.tier_gold)
+        self.own.with_user(self.manager).renewal_tier_id = self.tier_strategic
         self.assertEqual(self.own.renewal_policy_id, self.policy_strategic)
 
     def test_a_contract_handed_over_takes_its_reminders_along(self):
         Reminder = self.env["renewal.reminder"].with_user(self.other_salesperson)
         self.assertFalse(Reminder.search([("id", "=", self.own_reminder.id)]))
-        # The salesperson hands the contract over to a colleague.
-        self.own.with_user(self.salesperson).user_id = self.other_salesperson
+        # The contract is handed over to a colleague (by someone who may
+        # write contracts: OCA contract gives that to invoicing managers).
+        accountant = new_test_user(
+            self.env,
+            login="rr_accountant_manager",
+            groups="base.group_user,account.group_account_manager",
+        )
+        self.own.with_user(accountant).user_id = self.other_salesperson
         self.assertEqual(
             Reminder.search([("contract_id", "=", self.own.id)]), self.own_reminder
         )

@@ -123,10 +123,10 @@ class TestContractRenewal(RenewalCommon):
         self.assertFalse(open_ended.renewal_next_date)
 
         lost = self._create_contract(self.customer_standard)
-        lost.action_renewal_mark_lost()
+        self._mark_lost(lost)
         self.assertEqual(lost.renewal_state, "lost")
         self.assertFalse(lost.renewal_next_date)
-        lost.action_renewal_reopen()
+        lost.with_user(self.salesperson).action_renewal_reopen()
         self.assertEqual(lost.renewal_state, "upcoming")
         self.assertEqual(lost.renewal_next_date, date(2027, 3, 1))
 

@@ -148,7 +148,7 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
             [f"Your contract {contract.name} ends on 03/31/2027"],
         )
         # What a person decides is tracked as usual.
-        contract.action_renewal_mark_lost()
+        self._mark_lost(contract)
         self.assertEqual(
             status_changes().mapped(lambda t: (t.old_value_char, t.new_value_char)),
             [("Reminding", "Lost")],
@@ -500,7 +500,7 @@ class TestRenewalReview(RenewalCommon, MockEmail):
         reminders = self._due_for_review(count=2)
         archived, lost = reminders.contract_id
         archived.active = False
-        lost.action_renewal_mark_lost()
+        self._mark_lost(lost)
         self.assertEqual(set(reminders.mapped("state")), {"cancelled"})
         self.assertEqual(set(reminders.mapped("reason_code")), {"closed"})
         self.assertFalse(archived.renewal_next_date)

@@ -24,6 +24,7 @@ class RenewalPolicyPreview(models.TransientModel):
     def _stage_messages(self):
         """[(stage, date, rendered values or exception)] in sending order."""
         self.ensure_one()
+        self.contract_id.check_access("read")
         Reminder = self.env["renewal.reminder"]
         cycle_end = self.contract_id.renewal_cycle_end
         result = []

@@ -1,44 +1,92 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import renewal_rules
 
+RENDER_MODEL = "contract.contract"
+
 
 class RenewalUrgentReminder(models.TransientModel):
-    """A reminder a salesperson sends by hand, now, after reading it."""
+    """A reminder a salesperson sends by hand, now, after reading it.
+
+    Everything is computed and rendered as the person using it (never as
+    superuser), on a contract they may read, from a contract template only.
+    """
 
     _name = "renewal.urgent.reminder"
     _description = "Urgent Renewal Reminder"
 
-    contract_id = fields.Many2one(comodel_name="contract.contract", required=True)
+    contract_id = fields.Many2one(
+        comodel_name="contract.contract",
+        required=True,
+        domain=[("contract_type", "=", "sale")],
+    )
     template_id = fields.Many2one(
         comodel_name="mail.template",
-        domain=[("model", "=", "contract.contract")],
-        compute="_compute_template_id",
-        store=True,
-        readonly=False,
+        domain=[("model", "=", RENDER_MODEL)],
+        default=lambda self: self._default_template_id(),
         required=True,
     )
     recipient_id = fields.Many2one(
-        comodel_name="res.partner", compute="_compute_recipient_id", store=True
+        comodel_name="res.partner",
+        compute="_compute_recipient_id",
+        compute_sudo=False,
     )
-    subject = fields.Char(compute="_compute_message", store=True, readonly=False)
-    body = fields.Html(compute="_compute_message", store=True, readonly=False)
+    subject = fields.Char(
+        compute="_compute_message", compute_sudo=False, store=True, readonly=False
+    )
+    body = fields.Html(
+        compute="_compute_message", compute_sudo=False, store=True, readonly=False
+    )
 
-    @api.depends("contract_id")
-    def _compute_template_id(self):
-        warning = self.env.ref(
+    @api.model_create_multi
+    def create(self, vals_list):
+        Contract = self.env["contract.contract"]
+        for vals in vals_list:
+            if "template_id" not in vals:
+                vals["template_id"] = self._default_template_id().id
+            if not vals.get("template_id"):
+                raise ValidationError(
+                    self.env._("Choose the email template of the urgent reminder.")
+                )
+            # Nothing is computed, rendered or stored for a contract the
+            # person may not read.
+            Contract.browse(vals.get("contract_id")).check_access("read")
+        wizards = super().create(vals_list)
+        for wizard in wizards:
+            wizard._check_template()
+        return wizards
+
+    @api.constrains("template_id")
+    def _check_template_model(self):
+        for wizard in self:
+            wizard._check_template()
+
+    def _check_template(self):
+        """Refuse a template that is not a contract template."""
+        template = self.template_id
+        if template and template.sudo().model != RENDER_MODEL:
+            raise ValidationError(
+                self.env._(
+                    "Template “%(template)s” is not a contract template: urgent "
+                    "reminders use templates of contracts only.",
+                    template=template.sudo().name,
+                )
+            )
+
+    @api.model
+    def _default_template_id(self):
+        return self.env.ref(
             "renewal_reminder.mail_template_renewal_warning", raise_if_not_found=False
         )
-        for wizard in self:
-            wizard.template_id = wizard.template_id or warning
 
     @api.depends("contract_id")
     def _compute_recipient_id(self):
         for wizard in self:
-            wizard.recipient_id = (
-                wizard.contract_id and wizard.contract_id._renewal_recipient()
-            )
+            contract = wizard.contract_id
+            if contract:
+                contract.check_access("read")
+            wizard.recipient_id = contract and contract._renewal_recipient()
 
     @api.depends("contract_id", "template_id")
     def _compute_message(self):
@@ -47,6 +95,8 @@ class RenewalUrgentReminder(models.TransientModel):
             if not (wizard.contract_id and wizard.template_id):
                 wizard.subject = wizard.body = False
                 continue
+            wizard._check_template()
+            wizard.contract_id.check_access("read")
             contract_id = wizard.contract_id.id
             values = Reminder._render_template(wizard.template_id, [contract_id])[
                 contract_id
@@ -64,10 +114,13 @@ class RenewalUrgentReminder(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
+        self._check_template()
         contract = self.contract_id
-        if not contract.renewal_cycle_end:
+        contract.check_access("read")
+        if contract.contract_type != "sale" or not contract.renewal_cycle_end:
             raise UserError(self.env._("This contract has no end date to renew."))
-        recipient = self.recipient_id
+        # Who gets it is decided here again, not taken from the form.
+        recipient = contract._renewal_recipient()
         problem = contract._renewal_recipient_problem(recipient)
         Reminder = self.env["renewal.reminder"]
         if problem:
@@ -80,13 +133,14 @@ class RenewalUrgentReminder(models.TransientModel):
                     markers=", ".join(leftovers),
                 )
             )
+        today = fields.Date.context_today(self)
         reminder = Reminder.sudo().create(
             {
                 "contract_id": contract.id,
                 "policy_id": contract.renewal_policy_id.id,
                 "cycle_end": contract.renewal_cycle_end,
                 "days_before": renewal_rules.days_left(
-                    fields.Date.context_today(self), contract.renewal_cycle_end
+                    today, contract.renewal_cycle_end
                 ),
                 "channel": "email",
                 "tone": "final",
@@ -94,7 +148,7 @@ class RenewalUrgentReminder(models.TransientModel):
                 "recipient_id": recipient.id,
                 "subject": self.subject,
                 "draft_body": self.body,
-                "scheduled_date": fields.Date.context_today(self),
+                "scheduled_date": today,
             }
         )
         reminder._queue_emails()
