@@ -209,3 +209,23 @@ def test_leftover_placeholders():
     ]
     assert rules.leftover_placeholders("", "<p>ok</p>") == ["empty"]
     assert rules.leftover_placeholders("Subject", None) == ["empty"]
+
+
+def test_template_markers_name_each_marker_once():
+    assert rules.template_markers("Dear ", None, "") == []
+    assert rules.template_markers("Hi ${name}", "{{ x }} and {{ y }}") == [
+        "{{",
+        "}}",
+        "${",
+    ]
+
+
+def test_markers_the_rendering_put_there_are_data_not_leftovers():
+    # The customer calls themselves "Pat {{ renewals }}": rendered, then sent.
+    rendered = ["Renewal for Pat {{ renewals }}", "Dear Pat {{ renewals }}"]
+    assert rules.unexplained_markers(rendered, rendered) == []
+    # The person editing the message typed a placeholder of their own.
+    edited = ["Renewal for Pat {{ renewals }}", "Dear ${first_name}"]
+    assert rules.unexplained_markers(edited, rendered) == ["${"]
+    # Editing a data marker away leaves nothing to refuse.
+    assert rules.unexplained_markers(["Renewal", "Dear Pat"], rendered) == []

@@ -5,6 +5,8 @@ from odoo import models, tools
 from odoo.tools import safe_eval
 from odoo.tools.rendering_tools import parse_inline_template
 
+from ..tools import renewal_rules
+
 # Formatting helpers of the rendering context that a batch calls with the
 # same arguments again and again (every contract due today ends on one of a
 # few dates): each result is computed once per batch.
@@ -42,6 +44,7 @@ class MailTemplate(models.Model):
         subjects = self._renewal_render_inline(self.subject, res_ids, helpers)
         senders = self._renewal_render_inline(self.email_from, res_ids, helpers)
         bodies = self._renewal_render_body(res_ids, helpers)
+        leftovers = self._renewal_template_leftovers()
         return {
             res_id: bodies[res_id]
             if isinstance(bodies[res_id], Exception)
@@ -49,9 +52,31 @@ class MailTemplate(models.Model):
                 "subject": subjects[res_id],
                 "body_html": bodies[res_id],
                 "email_from": senders[res_id],
+                "leftovers": leftovers,
             }
             for res_id in res_ids
         }
+
+    def _renewal_template_leftovers(self):
+        """Markers in the template's own words, which no rendering replaces.
+
+        Judged on the template (in ``self``'s language), never on what it
+        renders: what an expression puts in (a customer's name) is data.
+        """
+        self.ensure_one()
+        texts = []
+        for text, _expression, default in parse_inline_template(self.subject or ""):
+            texts += [text, default]
+        if self.body_html:
+            root = html.fragment_fromstring(str(self.body_html), create_parent="div")
+            for element in root.iter():
+                texts += [element.text, element.tail]
+                texts += [
+                    value
+                    for name, value in element.attrib.items()
+                    if not name.startswith("t-")
+                ]
+        return renewal_rules.template_markers(*texts)
 
     def _renewal_classify_per_lang(self, res_ids):
         """{lang: (template in that language, res_ids)}, as Odoo classifies."""

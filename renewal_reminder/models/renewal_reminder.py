@@ -513,10 +513,12 @@ class RenewalReminder(models.Model):
                 plan["subject"] = values.get("subject") or ""
                 plan["body"] = values.get("body_html") or ""
                 plan["email_from"] = values.get("email_from") or False
-                leftovers = renewal_rules.leftover_placeholders(
-                    plan["subject"],
-                    html2plaintext(plan["body"]) if plan["body"] else "",
-                )
+                # The template is judged, not the customer's data.
+                leftovers = list(values.get("leftovers") or [])
+                if not plan["subject"].strip() or not (
+                    plan["body"] and html2plaintext(plan["body"]).strip()
+                ):
+                    leftovers.insert(0, "empty")
                 if leftovers:
                     plan.update(
                         state="failed",

@@ -234,20 +234,38 @@ def recipient_problem(recipient, contract_company_id):
     return None
 
 
-def leftover_placeholders(*texts):
-    """The template markers still present in rendered ``texts``.
-
-    A reminder must never reach a customer with ``{{ ... }}``, ``${...}``,
-    ``t-out`` or ``object.`` left in it; an empty subject or body counts as
-    ``empty``.
-    """
+def template_markers(*texts):
+    """The template markers found in ``texts``, each named once, in order."""
     found = []
     for text in texts:
-        if not (text or "").strip():
-            if "empty" not in found:
-                found.append("empty")
-            continue
         for marker in PLACEHOLDER_MARKERS:
-            if marker in text and marker not in found:
+            if marker in (text or "") and marker not in found:
                 found.append(marker)
     return found
+
+
+def leftover_placeholders(*texts):
+    """The template markers present in ``texts``; an empty text is ``empty``.
+
+    Used on a template's own words (what is not an expression): a marker
+    there reaches the customer as it is. Values the template substitutes
+    (a customer named "Pat {{ x }}") are the customer's data, not leftovers,
+    and are never given to this function.
+    """
+    found = []
+    if any(not (text or "").strip() for text in texts):
+        found.append("empty")
+    return found + template_markers(*texts)
+
+
+def unexplained_markers(final_texts, rendered_texts):
+    """Markers in what a person is about to send that the rendering did not put there.
+
+    A person editing a rendered message may leave a marker the template
+    produced from the customer's data: that one is data. A marker that is in
+    the final text but nowhere in the rendered one came from the editing.
+    """
+    allowed = set(template_markers(*rendered_texts))
+    return [
+        marker for marker in template_markers(*final_texts) if marker not in allowed
+    ]

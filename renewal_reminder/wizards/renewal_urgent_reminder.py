@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import html2plaintext
 
 from ..tools import renewal_rules
 
@@ -112,6 +113,31 @@ class RenewalUrgentReminder(models.TransientModel):
             wizard.subject = values.get("subject")
             wizard.body = values.get("body_html")
 
+    def _leftovers(self):
+        """What would reach the customer unrendered if the message went now.
+
+        The template's own markers still in the text, and markers the editing
+        brought in; markers the customer's data put there are data.
+        """
+        contract_id = self.contract_id.id
+        rendered = self.env["renewal.reminder"]._render_template(
+            self.template_id, [contract_id]
+        )[contract_id]
+        if isinstance(rendered, Exception):
+            rendered = {}
+        final = [self.subject or "", html2plaintext(self.body or "")]
+        present = renewal_rules.template_markers(*final)
+        leftovers = ["empty"] if not all(text.strip() for text in final) else []
+        leftovers += [m for m in rendered.get("leftovers") or [] if m in present]
+        leftovers += renewal_rules.unexplained_markers(
+            final,
+            [
+                rendered.get("subject") or "",
+                html2plaintext(rendered.get("body_html") or ""),
+            ],
+        )
+        return list(dict.fromkeys(leftovers))
+
     def action_send(self):
         self.ensure_one()
         self._check_template()
@@ -125,7 +151,7 @@ class RenewalUrgentReminder(models.TransientModel):
         Reminder = self.env["renewal.reminder"]
         if problem:
             raise UserError(Reminder._recipient_problem_text(problem, recipient))
-        leftovers = renewal_rules.leftover_placeholders(self.subject, self.body)
+        leftovers = self._leftovers()
         if leftovers:
             raise UserError(
                 self.env._(
