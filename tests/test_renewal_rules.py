@@ -214,9 +214,9 @@ def test_leftover_placeholders():
 def test_template_markers_name_each_marker_once():
     assert rules.template_markers("Dear ", None, "") == []
     assert rules.template_markers("Hi ${name}", "{{ x }} and {{ y }}") == [
+        "${",
         "{{",
         "}}",
-        "${",
     ]
 
 
