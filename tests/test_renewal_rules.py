@@ -229,3 +229,21 @@ def test_markers_the_rendering_put_there_are_data_not_leftovers():
     assert rules.unexplained_markers(edited, rendered) == ["${"]
     # Editing a data marker away leaves nothing to refuse.
     assert rules.unexplained_markers(["Renewal", "Dear Pat"], rendered) == []
+
+
+def test_a_stage_handled_in_the_cycle_is_done_whatever_its_days_now():
+    # The 30-day stage (id 2) was sent, then moved to 31 days.
+    stages = [(1, 60), (2, 31), (3, 15)]
+    assert rules.pending_stages(stages, [(1, 60), (2, 30)]) == [(3, 15)]
+
+
+def test_a_stage_deleted_and_added_again_is_not_sent_twice():
+    # Stage 2 (30 days) was sent and deleted; stage 4 is added on 30 days.
+    stages = [(1, 60), (4, 30), (3, 15)]
+    assert rules.pending_stages(stages, [(1, 60), (None, 30)]) == [(3, 15)]
+
+
+def test_a_new_policy_mid_cycle_starts_after_the_last_reminder():
+    stages = [(7, 45), (8, 20), (9, 5)]
+    assert rules.pending_stages(stages, [(2, 30)]) == [(8, 20), (9, 5)]
+    assert rules.pending_stages(stages, []) == stages

@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -26,6 +27,8 @@ RENEWAL_STATES = [
     ("lost", "Lost"),
 ]
 
+_logger = logging.getLogger(__name__)
+
 DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
 # What a Renewals / Manager may change on a contract, even without the
@@ -43,6 +46,8 @@ TECHNICAL_FIELDS = frozenset(
         "renewal_lost_end",
         "renewal_lost_reason",
         "renewal_reminder_ids",
+        "renewal_pass_error",
+        "renewal_pass_error_date",
     }
 )
 
@@ -58,6 +63,7 @@ class ContractContract(models.Model):
         readonly=False,
         index="btree_not_null",
         tracking=True,
+        check_company=True,
         help="The customer's tier; change it here for this contract only.",
     )
     renewal_tier_color = fields.Integer(
@@ -148,6 +154,20 @@ class ContractContract(models.Model):
         comodel_name="renewal.reminder",
         inverse_name="contract_id",
         string="Reminders",
+    )
+    renewal_pass_error = fields.Text(
+        groups="base.group_user",
+        string="Last Pass Failure",
+        copy=False,
+        readonly=True,
+        help="Why the daily pass could not process this contract; it is tried "
+        "again the next day.",
+    )
+    renewal_pass_error_date = fields.Date(
+        groups="base.group_user",
+        string="Pass Failed On",
+        copy=False,
+        readonly=True,
     )
     renewal_reminder_count = fields.Integer(
         groups="base.group_user",
@@ -353,6 +373,7 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.days_before",
         "renewal_reminder_ids.cycle_end",
         "renewal_reminder_ids.reason_code",
+        "renewal_reminder_ids.stage_id",
     )
     def _compute_renewal_next_date(self):
         for contract in self:
@@ -376,19 +397,28 @@ class ContractContract(models.Model):
                     else renewal_rules.stage_date(cycle_end, NO_POLICY_NOTICE_DAYS)
                 )
                 continue
-            handled = {
-                reminder.days_before
-                for reminder in cycle_reminders
-                if reminder.stage_id and reminder.state in HANDLED_STATES
-            }
+            pending = renewal_rules.pending_stages(
+                [
+                    (stage.id, stage.days_before)
+                    for stage in contract.renewal_policy_id.stage_ids
+                ],
+                contract._renewal_handled_steps(cycle_reminders),
+            )
             contract.renewal_next_date = (
                 renewal_rules.next_reminder_date(
-                    cycle_end,
-                    contract.renewal_policy_id.stage_ids.mapped("days_before"),
-                    handled,
+                    cycle_end, [days for _stage, days in pending]
                 )
                 or False
             )
+
+    @api.model
+    def _renewal_handled_steps(self, reminders):
+        """``(stage_id, days_before)`` of the steps ``reminders`` have dealt with."""
+        return [
+            (reminder.stage_id.id or None, reminder.days_before)
+            for reminder in reminders
+            if reminder.state in HANDLED_STATES and reminder.reason_code != "no_policy"
+        ]
 
     @api.depends("renewal_cycle_end")
     @api.depends_context("tz")
@@ -449,7 +479,35 @@ class ContractContract(models.Model):
     @api.model
     def _renewal_due_domain(self, today):
         """Contracts with a reminder due on ``today`` (or overdue)."""
-        return [("renewal_next_date", "<=", today)]
+        return [
+            ("renewal_next_date", "<=", today),
+            "|",
+            ("renewal_pass_error_date", "=", False),
+            ("renewal_pass_error_date", "<", today),
+        ]
+
+    def _renewal_note_pass_failures(self, failures, today):
+        """Note on each contract why today's pass failed on it, and log it.
+
+        ``failures`` maps contracts to their exception. A noted contract is
+        left out of the rest of today's pass and tried again tomorrow.
+        """
+        for contract, error in failures.items():
+            code = getattr(error, "pgcode", None) or type(error).__name__
+            _logger.warning(
+                "Renewal pass: contract %s (%s) failed and waits for tomorrow: "
+                "[%s] %s",
+                contract.id,
+                contract.display_name,
+                code,
+                error,
+            )
+            contract.sudo().with_context(mail_notrack=True).write(
+                {
+                    "renewal_pass_error": f"[{code}] {error}",
+                    "renewal_pass_error_date": today,
+                }
+            )
 
     @api.model
     def _renewal_claim_due(self, today, limit):
@@ -458,16 +516,19 @@ class ContractContract(models.Model):
         Rows another worker holds are skipped, so several cron workers on
         one database share the due contracts without sending twice.
         """
-        self.flush_model(["renewal_next_date"])
+        self.flush_model(["renewal_next_date", "renewal_pass_error_date"])
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM contract_contract
                  WHERE renewal_next_date <= %s
+                   AND (renewal_pass_error_date IS NULL
+                        OR renewal_pass_error_date < %s)
                  ORDER BY renewal_next_date, id
                  LIMIT %s
                    FOR UPDATE SKIP LOCKED
                 """,
+                today,
                 today,
                 limit,
             )

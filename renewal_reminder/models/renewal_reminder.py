@@ -2,6 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -89,6 +90,19 @@ EDITABLE_IN_REVIEW = frozenset({"subject", "draft_body", "body"})
 MAX_DELIVERY_ATTEMPTS = 3
 # Failures of the mail server, not of the address: worth sending again.
 TEMPORARY_FAILURES = ("mail_smtp",)
+
+
+def _stops_the_pass(error):
+    """Whether ``error`` ends the whole pass rather than one contract.
+
+    A serialization failure belongs to a concurrent worker (Odoo's cron
+    runner retries the job); Odoo's CPU time limit raises a bare
+    ``Exception`` in the middle of whatever runs: the pass stops there and
+    resumes at the next run, as for a worker killed at its real-time limit.
+    """
+    return isinstance(error, psycopg2.errors.SerializationFailure) or (
+        type(error) is Exception
+    )
 
 
 class RenewalReminder(models.Model):
@@ -284,7 +298,7 @@ class RenewalReminder(models.Model):
         domain = Contract._renewal_due_domain(today)
         contracts = Contract._renewal_claim_due(today, batch_size)
         if contracts:
-            self._process_due_contracts(contracts, today)
+            self._process_batch(contracts, today)
         remaining = Contract.search_count(domain) if contracts else 0
         self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
         if remaining:
@@ -341,6 +355,41 @@ class RenewalReminder(models.Model):
         return main | copies[: count - 1]
 
     @api.model
+    def _process_batch(self, contracts, today):
+        """Process a batch under one savepoint; contract by contract if it fails.
+
+        The clean path keeps its constant number of queries. When something
+        in the batch fails (a database constraint, a bug an add-on brings),
+        each contract is replayed alone: the others go out, and the one that
+        fails is noted with its reason and left out of today's pass, so that
+        it is not retried ahead of the others forever, and the scheduled
+        action never fails (Odoo deactivates one that keeps failing).
+        """
+        try:
+            with self.env.cr.savepoint():
+                return self._process_due_contracts(contracts, today)
+        except Exception as error:  # noqa: BLE001 - replayed one by one below
+            if _stops_the_pass(error):
+                raise
+            _logger.info(
+                "Renewal pass: a batch of %s contracts failed; replaying it "
+                "contract by contract",
+                len(contracts),
+            )
+        reminders = self.browse()
+        failures = {}
+        for contract in contracts:
+            try:
+                with self.env.cr.savepoint():
+                    reminders |= self._process_due_contracts(contract, today)
+            except Exception as error:  # noqa: BLE001 - noted on the contract
+                if _stops_the_pass(error):
+                    raise
+                failures[contract] = error
+        contracts.browse()._renewal_note_pass_failures(failures, today)
+        return reminders
+
+    @api.model
     def _process_due_contracts(self, contracts, today):
         """Create, render and queue the reminders due for ``contracts``.
 
@@ -371,6 +420,9 @@ class RenewalReminder(models.Model):
         contracts.with_context(mail_notrack=True)._recompute_recordset(
             ["renewal_state", "renewal_next_date"]
         )
+        recovered = contracts.filtered("renewal_pass_error_date")
+        if recovered:
+            recovered.write({"renewal_pass_error": False, "renewal_pass_error_date": False})
         return reminders
 
     @api.model
@@ -402,12 +454,20 @@ class RenewalReminder(models.Model):
                         )
                     )
                 continue
-            stages = {stage.days_before: stage for stage in policy.stage_ids}
-            handled = {
-                reminder.days_before
-                for reminder in cycle_reminders
-                if reminder.stage_id and reminder.state in HANDLED_STATES
+            # A stage is known by its record, not its days: a policy edited
+            # mid-cycle never sends a step twice (see pending_stages).
+            pending = dict(
+                renewal_rules.pending_stages(
+                    [(stage.id, stage.days_before) for stage in policy.stage_ids],
+                    contract._renewal_handled_steps(cycle_reminders),
+                )
+            )
+            stages = {
+                stage.days_before: stage
+                for stage in policy.stage_ids
+                if stage.id in pending
             }
+            handled = ()
             if today > cycle_end:
                 ended = self.env._(
                     "The renewal cycle ended on %(end)s before this stage "

@@ -9,6 +9,8 @@ from . import test_renewal_scheduler
 from . import test_renewal_delivery
 from . import test_renewal_templates
 from . import test_renewal_leftovers
+from . import test_renewal_policy_edits
 from . import test_renewal_workers
 from . import test_renewal_bulk_records
 from . import test_migration
+from . import test_configuration_limits

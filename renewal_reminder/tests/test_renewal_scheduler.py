@@ -533,8 +533,9 @@ class TestUrgentReminder(RenewalCommon, MockEmail):
         )
         self.assertEqual(reminder.mail_id.recipient_ids, self.customer_gold)
         self.assertIn(reminder.message_id, contract.message_ids)
-        # It does not use up a stage: the scheduled ones still come.
-        self.assertEqual(contract.renewal_next_date, date(2027, 2, 14))
+        # The stages the customer is past (45 and 30 days) do not follow the
+        # urgent reminder: the next one is the 7-day stage.
+        self.assertEqual(contract.renewal_next_date, date(2027, 3, 24))
 
     def test_an_opted_out_customer_is_not_written_to_even_by_hand(self):
         self.customer_gold.renewal_opt_out = True

@@ -180,6 +180,28 @@ def due_stages(today, cycle_end, offsets, handled=()):
     return DueStages(due[-1], due[:-1])
 
 
+def pending_stages(stages, handled):
+    """The stages of a cycle still to go out, as ``(stage_id, days_before)``.
+
+    ``stages`` are the policy's stages today; ``handled`` the
+    ``(stage_id, days_before)`` of this cycle's reminders already sent,
+    held, skipped or closed (``stage_id`` None for a stage deleted since, or
+    a reminder sent by hand). A stage is done when its own reminder is
+    handled, whatever its days are now (moving a sent 30-day stage to 31
+    does not send it again), or when the cycle already reached a reminder as
+    close to the end or closer: a stage deleted and added again on the same
+    day, or the stages of a policy chosen mid-cycle, never send the customer
+    a step they are past.
+    """
+    done = {stage_id for stage_id, _days in handled if stage_id}
+    reached = min((days for _stage_id, days in handled), default=None)
+    return [
+        (stage_id, days)
+        for stage_id, days in stages
+        if stage_id not in done and (reached is None or days < reached)
+    ]
+
+
 def days_left(today, end_date):
     """Days from ``today`` until ``end_date`` (negative once it has passed)."""
     if not end_date:

@@ -1,0 +1,145 @@
+"""A policy edited mid-cycle never re-sends and never stops the pass."""
+
+from datetime import date
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import freeze_time, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import RenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.Reminder = cls.env["renewal.reminder"]
+        cls.policy = cls.env["renewal.policy"].create(
+            {
+                "name": "Edited mid-cycle",
+                "tier_id": cls.tier_standard.id,
+                "min_recurring_value": 1,
+                "stage_ids": [
+                    Command.create({"days_before": 30, "tone": "gentle"}),
+                    Command.create({"days_before": 15, "tone": "warning"}),
+                    Command.create({"days_before": 3, "tone": "final"}),
+                ],
+            }
+        )
+        cls.contract = cls._create_contract(
+            cls.customer_standard, date_end=date(2027, 3, 31)
+        )
+        cls.contract.renewal_policy_id = cls.policy
+
+    def _run(self, day):
+        with freeze_time(day), self.mock_mail_gateway():
+            self.Reminder._cron_send_due_reminders()
+        return self.Reminder.search([("contract_id", "=", self.contract.id)])
+
+    def _emails(self, day):
+        """The emails to the customer that the pass of ``day`` queued."""
+        Mail = self.env["mail.mail"]
+        domain = [("model", "=", "contract.contract"), ("res_id", "=", self.contract.id)]
+        before = Mail.search(domain)
+        self._run(day)
+        return Mail.search(domain) - before
+
+    def _stage(self, days):
+        return self.policy.stage_ids.filtered(lambda stage: stage.days_before == days)
+
+    def test_moving_a_sent_stage_neither_resends_nor_breaks_the_pass(self):
+        self.assertEqual(self._run("2027-03-01").mapped("state"), ["queued"])
+        self._stage(30).with_user(self.manager).days_before = 31
+        for day in ("2027-03-01", "2027-03-02", "2027-03-10"):
+            with self.subTest(day=day):
+                self.assertFalse(self._emails(day))
+        reminders = self._run("2027-03-16")
+        self.assertEqual(sorted(reminders.mapped("days_before")), [15, 30])
+        self.assertEqual(self.contract.renewal_next_date, date(2027, 3, 28))
+
+    def test_a_stage_deleted_and_added_again_on_its_day_is_not_resent(self):
+        self._run("2027-03-01")
+        sent = self._stage(30)
+        self.policy.with_user(self.manager).write(
+            {
+                "stage_ids": [
+                    Command.unlink(sent.id),
+                    Command.create({"days_before": 30, "tone": "warning"}),
+                ]
+            }
+        )
+        self.assertFalse(self._emails("2027-03-02"))
+        reminders = self.Reminder.search([("contract_id", "=", self.contract.id)])
+        self.assertEqual(len(reminders), 1)
+        # The log keeps what was sent, though its stage is gone.
+        self.assertEqual(reminders.days_before, 30)
+        self.assertEqual(reminders.state, "queued")
+        self.assertEqual(self.contract.renewal_next_date, date(2027, 3, 16))
+
+    def test_reordering_or_a_new_policy_mid_cycle_sends_nothing_already_past(self):
+        self._run("2027-03-01")
+        self.policy.stage_ids.with_user(self.manager).write({"sequence": 99})
+        other = self.env["renewal.policy"].create(
+            {
+                "name": "Chosen mid-cycle",
+                "stage_ids": [
+                    Command.create({"days_before": 45}),
+                    Command.create({"days_before": 20}),
+                ],
+            }
+        )
+        self.contract.with_user(self.manager).renewal_policy_id = other
+        # Its 45-day stage lies before the reminder the customer already got.
+        self.assertFalse(self._emails("2027-03-02"))
+        self.assertEqual(self.contract.renewal_next_date, date(2027, 3, 11))
+        self.assertEqual(len(self._emails("2027-03-11")), 1)
+
+    def test_one_failing_contract_does_not_take_its_batch_down(self):
+        others = self.env["contract.contract"]
+        for index in range(3):
+            others |= self._create_contract(
+                self.customer_standard, date_end=date(2027, 3, 31), name=f"Good {index}"
+            )
+        bad = self.contract
+        Reminder = type(self.Reminder)
+        plan_values = Reminder._plan_values
+
+        def broken_for_one_contract(reminder, plan):
+            values = plan_values(reminder, plan)
+            if plan["contract"] == bad:
+                values["cycle_end"] = None  # NOT NULL: a real database error
+            return values
+
+        cron = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        with (
+            patch.object(Reminder, "_plan_values", broken_for_one_contract),
+            freeze_time("2027-03-01"),
+            self.mock_mail_gateway(),
+            mute_logger("odoo.sql_db"),
+            self.assertLogs(
+                "odoo.addons.renewal_reminder.models.contract_contract", "WARNING"
+            ) as logs,
+        ):
+            remaining = self.Reminder._cron_send_due_reminders()
+            cron.method_direct_trigger()
+        self.assertEqual(remaining, 0)
+        self.assertTrue(cron.active)
+        self.assertEqual(
+            self.Reminder.search([("contract_id", "in", others.ids)]).mapped("state"),
+            ["queued"] * 3,
+        )
+        self.assertFalse(self.Reminder.search([("contract_id", "=", bad.id)]))
+        self.assertEqual(bad.renewal_pass_error_date, date(2027, 3, 1))
+        self.assertIn("23502", bad.renewal_pass_error)  # not_null_violation
+        self.assertIn(str(bad.id), "\n".join(logs.output))
+        self.assertEqual(len([o for o in logs.output if "failed" in o]), 1)
+        # The next day it is tried again, and goes out.
+        reminders = self._run("2027-03-02")
+        self.assertEqual(reminders.mapped("state"), ["queued"])
+        self.assertFalse(bad.renewal_pass_error_date)
+        self.assertFalse(bad.renewal_pass_error)
