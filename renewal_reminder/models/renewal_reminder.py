@@ -76,7 +76,6 @@ OPEN_STATES = ("scheduled", "review")
 # Days before the end date a contract without a policy is noted once, so
 # an admin sees it in the log instead of it being silently ignored.
 NO_POLICY_NOTICE_DAYS = 30
-FOLLOW_UP_DAYS = 3
 # Odoo writes at most 100 rows per INSERT or UPDATE: a batch of that size
 # keeps every statement of the pass single.
 DEFAULT_BATCH_SIZE = 100
@@ -730,48 +729,68 @@ class RenewalReminder(models.Model):
         return mails.sudo(False), messages.sudo(False)
 
     def _schedule_salesperson_activities(self):
-        """Tell the salespeople: a review to do, or a renewal to follow up."""
+        """Tell the salespeople: a review to do, or a renewal to follow up.
+
+        One open activity of each kind per contract: a contract that already
+        has one gets its deadline moved, not a second activity. The delay of
+        a follow-up is the activity type's.
+        """
         review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
         follow_type = self.env.ref(
             "renewal_reminder.mail_activity_type_renewal_follow_up"
         )
-        today = fields.Date.context_today(self)
-        values = []
+        deadlines = {
+            review_type: review_type._get_date_deadline(),
+            follow_type: follow_type._get_date_deadline(),
+        }
+        wanted = {}
         for reminder in self:
             user = reminder.user_id
             if not user:
                 continue
             if reminder.state == "review":
-                values.append(
-                    {
-                        "res_id": reminder.contract_id.id,
-                        "activity_type_id": review_type.id,
-                        "user_id": user.id,
-                        "date_deadline": today,
-                        "summary": self.env._(
-                            "Review the %(days)s-day renewal reminder",
-                            days=reminder.days_before,
-                        ),
-                    }
+                activity_type = review_type
+                summary = self.env._(
+                    "Review the %(days)s-day renewal reminder",
+                    days=reminder.days_before,
                 )
             elif reminder.state == "queued" and (
                 reminder.trigger != "scheduler" or reminder.stage_id.notify_salesperson
             ):
-                values.append(
+                activity_type = follow_type
+                summary = self.env._(
+                    "Follow up the renewal reminder sent to %(partner)s",
+                    partner=reminder.recipient_id.display_name,
+                )
+            else:
+                continue
+            wanted[(reminder.contract_id.id, activity_type)] = {
+                "res_id": reminder.contract_id.id,
+                "activity_type_id": activity_type.id,
+                "user_id": user.id,
+                "date_deadline": deadlines[activity_type],
+                "summary": summary,
+            }
+        if not wanted:
+            return
+        Activity = self.env["mail.activity"].sudo()
+        existing = Activity.search(
+            [
+                ("res_model", "=", "contract.contract"),
+                ("res_id", "in", list({res_id for res_id, _type in wanted})),
+                ("activity_type_id", "in", [review_type.id, follow_type.id]),
+            ]
+        )
+        for activity in existing:
+            values = wanted.pop((activity.res_id, activity.activity_type_id), None)
+            if values and values["date_deadline"] > activity.date_deadline:
+                activity.write(
                     {
-                        "res_id": reminder.contract_id.id,
-                        "activity_type_id": follow_type.id,
-                        "user_id": user.id,
-                        "date_deadline": today + timedelta(days=FOLLOW_UP_DAYS),
-                        "summary": self.env._(
-                            "Follow up the renewal reminder sent to %(partner)s",
-                            partner=reminder.recipient_id.display_name,
-                        ),
+                        "date_deadline": values["date_deadline"],
+                        "summary": values["summary"],
                     }
                 )
-        self.env["mail.activity"].sudo()._renewal_schedule_bulk(
-            "contract.contract", values
-        )
+        Activity._renewal_schedule_bulk("contract.contract", list(wanted.values()))
 
     def _log_problems_in_chatter(self):
         """Write each data problem in the contract's chatter, all at once."""

@@ -143,3 +143,20 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.assertEqual(reminders.mapped("state"), ["queued"])
         self.assertFalse(bad.renewal_pass_error_date)
         self.assertFalse(bad.renewal_pass_error)
+
+    def test_one_follow_up_activity_per_contract_not_one_per_stage(self):
+        follow_up = self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+        self._run("2027-03-01")
+        activities = self.contract.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == follow_up
+        )
+        self.assertEqual(len(activities), 1)
+        # Due after the activity type's delay (3 days).
+        self.assertEqual(activities.date_deadline, date(2027, 3, 4))
+        self.assertEqual(activities.user_id, self.salesperson)
+        self._run("2027-03-16")
+        activities = self.contract.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == follow_up
+        )
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.date_deadline, date(2027, 3, 19))
