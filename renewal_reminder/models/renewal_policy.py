@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import renewal_rules
 
@@ -27,6 +27,7 @@ class RenewalPolicy(models.Model):
     tier_id = fields.Many2one(
         comodel_name="renewal.tier",
         index=True,
+        check_company=True,
         help="Customer tier the policy is for; empty for any tier.",
     )
     billing_rhythm = fields.Selection(
@@ -115,6 +116,65 @@ class RenewalPolicy(models.Model):
             )
             if problems:
                 raise ValidationError(policy._stage_problem_message(problems))
+
+    @api.constrains("company_id")
+    def _check_company_of_users(self):
+        """A policy limited to one company is used by none of another."""
+        Contract = self.env["contract.contract"].sudo().with_context(active_test=False)
+        Tier = self.env["renewal.tier"].sudo().with_context(active_test=False)
+        for policy in self.filtered("company_id"):
+            elsewhere = [("company_id", "!=", policy.company_id.id)]
+            contracts = Contract.search_count(
+                [("renewal_policy_id", "=", policy.id), *elsewhere]
+            )
+            if contracts:
+                raise ValidationError(
+                    self.env._(
+                        "Policy “%(policy)s” cannot be limited to %(company)s: "
+                        "%(count)s contracts of other companies use it.",
+                        policy=policy.name,
+                        company=policy.company_id.name,
+                        count=contracts,
+                    )
+                )
+            tiers = Tier.search([("policy_id", "=", policy.id), *elsewhere])
+            if tiers:
+                raise ValidationError(
+                    self.env._(
+                        "Policy “%(policy)s” cannot be limited to %(company)s: "
+                        "tiers of other companies, or shared, default to it "
+                        "(%(tiers)s).",
+                        policy=policy.name,
+                        company=policy.company_id.name,
+                        tiers=", ".join(tiers.mapped("name")),
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
+        """A policy contracts or reminders use is archived, not deleted."""
+        Contract = self.env["contract.contract"].sudo().with_context(active_test=False)
+        Reminder = self.env["renewal.reminder"].sudo()
+        for policy in self:
+            contracts = Contract.search_count([("renewal_policy_id", "=", policy.id)])
+            reminders = Reminder.search_count(
+                [
+                    "|",
+                    ("policy_id", "=", policy.id),
+                    ("stage_id", "in", policy.stage_ids.ids),
+                ]
+            )
+            if contracts or reminders:
+                raise UserError(
+                    self.env._(
+                        "Policy “%(policy)s” is in use (%(contracts)s contracts, "
+                        "%(reminders)s reminders) and cannot be deleted: archive "
+                        "it instead.",
+                        policy=policy.name,
+                        contracts=contracts,
+                        reminders=reminders,
+                    )
+                )
 
     def _stage_problem_message(self, problems):
         self.ensure_one()

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import renewal_limits
+from .renewal_reminder import OPEN_STATES
 
 TONES = [
     ("gentle", "Gentle"),
@@ -70,12 +73,66 @@ class RenewalPolicyStage(models.Model):
     @api.constrains("days_before", "policy_id")
     def _check_days_before(self):
         self.policy_id._check_stage_list()
+        for stage in self:
+            if not renewal_limits.days_before_allowed(stage.days_before):
+                raise ValidationError(
+                    self.env._(
+                        "Policy “%(policy)s”, stage “%(stage)s”: a stage falls at "
+                        "most %(max)s days (about ten years) before the end date.",
+                        policy=stage.policy_id.name,
+                        stage=stage.name,
+                        max=renewal_limits.MAX_DAYS_BEFORE,
+                    )
+                )
+
+    def write(self, vals):
+        if "policy_id" in vals:
+            # A stage moved to another policy must not leave its policy empty.
+            for policy in self.policy_id:
+                if policy.id != vals["policy_id"] and not (policy.stage_ids - self):
+                    raise ValidationError(
+                        policy._stage_problem_message([("empty", None)])
+                    )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_stage(self):
         for policy in self.policy_id:
             if not (policy.stage_ids - self):
                 raise ValidationError(policy._stage_problem_message([("empty", None)]))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_waiting_reminders(self):
+        """A stage goes only once none of its reminders is still waiting.
+
+        The reminders it already dealt with keep their days, tone, channel,
+        policy and text in the log, and the pass knows their step was taken;
+        one still scheduled or awaiting review would go out without the
+        stage's settings.
+        """
+        waiting = (
+            self.env["renewal.reminder"]
+            .sudo()
+            ._read_group(
+                [("stage_id", "in", self.ids), ("state", "in", OPEN_STATES)],
+                ["stage_id"],
+                ["__count"],
+            )
+        )
+        if waiting:
+            stage, count = waiting[0]
+            stage = stage.with_env(self.env)
+            raise UserError(
+                self.env._(
+                    "Stage “%(stage)s” of policy “%(policy)s” has %(count)s "
+                    "reminders still waiting (scheduled or awaiting review): "
+                    "approve or refuse them before deleting the stage, or change "
+                    "its days, tone or template instead.",
+                    stage=stage.name,
+                    policy=stage.policy_id.name,
+                    count=count,
+                )
+            )
 
     def _template(self):
         """The template this stage sends: its own or the tone's standard one."""

@@ -289,9 +289,7 @@ class RenewalReminder(models.Model):
         between); past its own limit, the cron is triggered again.
         """
         # A stored value the pass cannot use gives the default, with a warning.
-        batch_size = (
-            batch_size or self.env["res.config.settings"]._renewal_batch_size()
-        )
+        batch_size = batch_size or self.env["res.config.settings"]._renewal_batch_size()
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
         domain = Contract._renewal_due_domain(today)

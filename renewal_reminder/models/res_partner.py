@@ -9,6 +9,7 @@ class ResPartner(models.Model):
         comodel_name="renewal.tier",
         index="btree_not_null",
         tracking=True,
+        check_company=True,
         help="Customer tier deciding how contracts are reminded; set on the "
         "company, contacts follow it.",
     )
@@ -16,6 +17,7 @@ class ResPartner(models.Model):
         groups="base.group_user",
         comodel_name="res.partner",
         string="Backup Renewal Contact",
+        check_company=True,
         help="Reminders go to this contact when the customer cannot be reached "
         "or its decision maker changed.",
     )
@@ -44,6 +46,12 @@ class ResPartner(models.Model):
         groups="base.group_user",
         string="Renewals", compute="_compute_renewal_contract_count"
     )
+
+    @api.constrains("company_id", "renewal_tier_id", "renewal_backup_partner_id")
+    def _check_renewal_company(self):
+        # res.partner does not check its companies on its own
+        # (no _check_company_auto): its renewal fields are checked here.
+        self._check_company(["renewal_tier_id", "renewal_backup_partner_id"])
 
     @api.model
     def _commercial_fields(self):
