@@ -6,8 +6,12 @@
 #                          and, when allowed, a fresh download of that source.
 # - renewal_check_postgres asks pg_isready (PGHOST/PGPORT honoured).
 # - renewal_plan_venv /    the tool venv outside the repository, keyed by a hash
-#   renewal_ensure_venv    of setup/requirements.txt and the Odoo location.
-# - renewal_write_odoo_conf an Odoo configuration for the repository's addons.
+#   renewal_ensure_venv    of setup/requirements.txt, the Odoo location and
+#                          Odoo's requirements as filtered by
+#                          renewal_filter_odoo_requirements; built under a
+#                          lock, rebuilt when it was left half-built.
+# - renewal_write_odoo_conf an Odoo configuration for the repository's addons;
+#   renewal_run_conf_path  the file of its own that each setup/run uses.
 
 RENEWAL_ROOT="$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 # shellcheck disable=SC2034  # used by setup/run and setup/test
@@ -74,6 +78,121 @@ renewal_parse_args() {
         esac
         shift
     done
+}
+
+# ---------------------------------------------------------------- locks
+
+# One lock at a time, shared by every setup/run and setup/test of this user:
+# util-linux's flock on FILE (released by the kernel however the holder ends),
+# or, without flock, the directory FILE.d holding the holder's pid (taken over
+# when that process is gone).
+RENEWAL_LOCK_FD=""
+RENEWAL_LOCK_DIR=""
+
+# _renewal_lock FILE WHAT: waits until no other run holds FILE, then takes it.
+_renewal_lock() {
+    local file="$1" what="$2" pid waiting=0
+    mkdir -p "$(dirname -- "$file")" 2>/dev/null ||
+        renewal_die 2 "The lock $file cannot be created: its folder is not writable."
+    if command -v flock >/dev/null 2>&1; then
+        exec {RENEWAL_LOCK_FD}>>"$file" ||
+            renewal_die 2 "The lock $file cannot be opened for writing: check its permissions."
+        if ! flock -n "$RENEWAL_LOCK_FD"; then
+            renewal_say "Waiting for another setup/run or setup/test to finish $what (lock: $file)..." >&2
+            flock "$RENEWAL_LOCK_FD" ||
+                renewal_die 2 "Taking the lock $file failed while waiting for another run to finish $what."
+        fi
+        return 0
+    fi
+    RENEWAL_LOCK_DIR="$file.d"
+    until mkdir "$RENEWAL_LOCK_DIR" 2>/dev/null; do
+        pid="$(cat "$RENEWAL_LOCK_DIR/pid" 2>/dev/null || true)"
+        if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null &&
+            [[ "$(cat "$RENEWAL_LOCK_DIR/pid" 2>/dev/null || true)" == "$pid" ]]; then
+            # Its holder ended without releasing it.
+            rm -rf "$RENEWAL_LOCK_DIR"
+            continue
+        fi
+        if ((!waiting)); then
+            renewal_say "Waiting for another setup/run or setup/test to finish $what (lock: $RENEWAL_LOCK_DIR)..." >&2
+            waiting=1
+        fi
+        sleep 1
+    done
+    printf '%s\n' "$$" >"$RENEWAL_LOCK_DIR/pid"
+    # Released however this command ends (renewal_die included).
+    trap _renewal_unlock EXIT
+}
+
+_renewal_unlock() {
+    if [[ -n "$RENEWAL_LOCK_FD" ]]; then
+        # Closing the descriptor releases the lock; children never keep it.
+        exec {RENEWAL_LOCK_FD}>&-
+        RENEWAL_LOCK_FD=""
+    fi
+    if [[ -n "$RENEWAL_LOCK_DIR" ]]; then
+        rm -rf "$RENEWAL_LOCK_DIR"
+        RENEWAL_LOCK_DIR=""
+        trap - EXIT
+    fi
+}
+
+# ---------------------------------------------------------------- failures
+
+# _renewal_log_cause LOG: the cause of a failure, in one line, from the log of
+# pip (or venv): its last error lines, not pip's generic closing words
+# ("subprocess-exited-with-error", "See above for output"), prefixed with the
+# package whose build printed them ("psycopg2==2.9.5: Error: pg_config
+# executable not found."). Without an error line: the last lines of the log.
+_renewal_log_cause() {
+    local log="$1" cause=""
+    if [[ -s "$log" ]]; then
+        cause="$(awk '
+            function clean(s) {
+                sub(/\r$/, "", s)
+                sub(/^[ \t]*((│|║|╰─>|×)[ \t]*)*/, "", s)
+                sub(/[ \t]+$/, "", s)
+                sub(/ \(from versions: [^)]*\)/, "", s)
+                if (length(s) > 300) s = substr(s, 1, 297) "..."
+                return s
+            }
+            {
+                indented = ($0 ~ /^[ \t]/)
+                line = clean($0)
+                if (line == "") next
+                if (line ~ /^(Collecting|Processing|Obtaining) /) {
+                    split(line, w, " "); pkg = w[2]; next
+                }
+                if (line ~ /^(Building wheel for|Running setup\.py install for) /) {
+                    split(line, w, " "); pkg = (w[1] == "Building") ? w[4] : w[5]; next
+                }
+                if (line ~ /subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|failed-wheel-build|Failed building wheel|Failed to build|Could not build wheels|See above|This error originates|This is an issue with|^hint:|^note:|^exit code:|Encountered error while|end of output\]|lines of output\]|Command errored out/) next
+                if (line ~ /^WARNING: Retrying / && line ~ /[Cc]onnection|[Tt]imed? ?out|SSL|Proxy/) retry = line
+                tail1 = tail2; tail2 = line
+                if (line ~ /(^|[^A-Za-z0-9_-])(ERROR|[Ee]rror|fatal error)[: ]/ || line ~ /[A-Za-z]Error: / || line ~ /not created successfully|No module named/) {
+                    c1 = c2; p1 = p2; c2 = line; p2 = indented ? pkg : ""
+                }
+            }
+            END {
+                if (c2 != "" && retry != "" && c2 ~ /No matching distribution/) {
+                    # Nothing was found because the index could not be reached.
+                    why = retry
+                    if (match(retry, /(Failed to establish a new connection|Read timed out|Connection reset|Connection aborted|SSLError|ProxyError|Name or service not known|Temporary failure in name resolution)[^\047")]*/))
+                        why = substr(retry, RSTART, RLENGTH)
+                    out = c2 "; the package index did not answer: " why
+                } else if (c2 != "") {
+                    out = c2
+                    if (c1 != "" && c1 != c2 && p1 == p2) out = c1 "; " c2
+                    name = p2; sub(/[<>=!~;\[ ].*/, "", name)
+                    if (p2 != "" && index(out, name) == 0) out = p2 ": " out
+                } else if (tail2 != "") {
+                    out = (tail1 != "") ? tail1 "; " tail2 : tail2
+                }
+                print out
+            }
+        ' "$log" 2>/dev/null || true)"
+    fi
+    printf '%s\n' "${cause:-it printed nothing}"
 }
 
 # ---------------------------------------------------------------- discovery
@@ -172,6 +291,7 @@ _renewal_realpath() {
 }
 
 # Downloads Odoo's official 18.0 source, as Odoo's documentation describes.
+# Under a lock: a second run at the same time waits, then finds it there.
 _renewal_fetch_odoo() {
     local tmp="$RENEWAL_ODOO_CACHED_SRC.partial.$$" log="$RENEWAL_LOGS/odoo-clone.log"
     if ! command -v git >/dev/null 2>&1; then
@@ -179,16 +299,24 @@ _renewal_fetch_odoo() {
         return 1
     fi
     mkdir -p "$RENEWAL_LOGS"
-    rm -rf "$tmp"
+    _renewal_lock "$RENEWAL_ODOO_CACHED_SRC.lock" "downloading Odoo's 18.0 source"
+    if [[ "$(_renewal_release_series "$RENEWAL_ODOO_CACHED_SRC" || true)" == "18.0" ]]; then
+        _renewal_unlock
+        return 0
+    fi
+    # Leftovers of downloads that were interrupted (the lock says none runs).
+    rm -rf "$RENEWAL_ODOO_CACHED_SRC".partial.*
     renewal_say "Downloading Odoo's official 18.0 source from $RENEWAL_ODOO_SOURCE_URL into $RENEWAL_ODOO_CACHED_SRC (once)..." >&2
     if GIT_TERMINAL_PROMPT=0 git clone --quiet --depth 1 --branch 18.0 \
         "$RENEWAL_ODOO_SOURCE_URL" "$tmp" </dev/null >"$log" 2>&1 &&
         [[ "$(_renewal_release_series "$tmp" || true)" == "18.0" ]]; then
         rm -rf "$RENEWAL_ODOO_CACHED_SRC"
         mv "$tmp" "$RENEWAL_ODOO_CACHED_SRC"
+        _renewal_unlock
         return 0
     fi
     rm -rf "$tmp"
+    _renewal_unlock
     ODOO_FETCH_FAILED="downloading Odoo's 18.0 source from $RENEWAL_ODOO_SOURCE_URL failed, see $log"
     return 1
 }
@@ -305,10 +433,53 @@ renewal_postgres_missing_sentence() {
 
 _renewal_sha256() {
     if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum | { read -r sum _ && printf '%s\n' "$sum"; }
+        sha256sum | {
+            local sum rest
+            read -r sum rest && printf '%s\n' "$sum"
+        }
     else
         "$VENV_BASE_PY" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
     fi
+}
+
+# renewal_filter_odoo_requirements FILE
+# Prints Odoo's requirements.txt as the venv installs it, so that a machine
+# with Python 3.11, its venv module, git and PostgreSQL needs no C compiler
+# and no -dev package. Checked against Odoo 18.0's file with pip download
+# --only-binary=:all: on CPython 3.11 (x86_64):
+# - psycopg2 has no wheel at all: it becomes psycopg2-binary with the same
+#   pins and markers (2.9.2, 2.9.5 and 2.9.9 have manylinux wheels for the
+#   Python each line is for); it provides the same psycopg2 module.
+# - python-ldap has no wheel and needs libldap2-dev/libsasl2-dev: it is left
+#   out, only Odoo's auth_ldap addon imports it and this suite does not use it.
+# - gevent, greenlet, lxml, reportlab, Pillow, MarkupSafe, psutil, libsass and
+#   cryptography have cp311 (or abi3) manylinux wheels; the rest are pure
+#   Python. cbor2 5.4.2 and rjsmin 1.2.0 come as source only but fall back to
+#   pure Python without a compiler; ofxparse and vobject are pure-Python
+#   sources. (On aarch64, psutil 5.9.4 and libsass 0.22.0 have no wheel and
+#   still need a compiler and python3-dev.)
+# Every other line, markers and comments included, is kept as it is.
+renewal_filter_odoo_requirements() {
+    local line lead name rest norm
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ ^([[:space:]]*)([A-Za-z0-9][A-Za-z0-9._-]*)(.*)$ ]]; then
+            lead="${BASH_REMATCH[1]}"
+            name="${BASH_REMATCH[2]}"
+            rest="${BASH_REMATCH[3]}"
+            norm="${name,,}"
+            norm="${norm//[._]/-}"
+            case "$norm" in
+                psycopg2)
+                    [[ "$rest" =~ ^[[:space:]]*@ ]] || line="${lead}psycopg2-binary${rest}"
+                    ;;
+                python-ldap)
+                    printf '# %s: left out, only the auth_ldap addon needs it\n' "$name"
+                    continue
+                    ;;
+            esac
+        fi
+        printf '%s\n' "$line"
+    done <"$1"
 }
 
 # Decides the venv's interpreter, hash and place; builds nothing.
@@ -322,7 +493,7 @@ renewal_plan_venv() {
         renewal_die 2 "Python 3 was not found: install Python 3.11 so that the python3 command is on PATH."
     fi
     if ((ODOO_NEEDS_REQUIREMENTS)) && [[ -f "$ODOO_SRC/requirements.txt" ]]; then
-        odoo_requirements="$(<"$ODOO_SRC/requirements.txt")"
+        odoo_requirements="$(renewal_filter_odoo_requirements "$ODOO_SRC/requirements.txt")"
     fi
     key="$(<"$RENEWAL_REQUIREMENTS")"$'\n'"odoo=$ODOO_SRC"$'\n'"python=$VENV_BASE_PY"$'\n'"sites=${ODOO_SITE_DIRS[*]:-}"$'\n'"$odoo_requirements"
     VENV_HASH="$(printf '%s' "$key" | _renewal_sha256)"
@@ -330,9 +501,56 @@ renewal_plan_venv() {
     VENV_PY="$VENV_DIR/bin/python"
 }
 
+# Ready: built to the end for this hash (the marker is written last) and its
+# python still runs.
 renewal_venv_ready() {
     local marker="$VENV_DIR/.renewal-reminder-ready"
-    [[ -x "$VENV_PY" && -f "$marker" && "$(<"$marker")" == "$VENV_HASH" ]]
+    [[ -x "$VENV_PY" && -f "$marker" && "$(<"$marker")" == "$VENV_HASH" ]] &&
+        (cd / && "$VENV_PY" -c '' </dev/null >/dev/null 2>&1)
+}
+
+# Why a venv that exists is not ready, for the report and the rebuild.
+_renewal_venv_not_ready_reason() {
+    local marker="$VENV_DIR/.renewal-reminder-ready"
+    if [[ ! -f "$marker" ]]; then
+        printf 'it was left half-built'
+    elif [[ "$(<"$marker")" != "$VENV_HASH" ]]; then
+        printf 'it was built for other requirements'
+    else
+        printf 'its python does not run'
+    fi
+}
+
+# Made by these commands: the default place, or marked when it was created.
+_renewal_venv_owned() {
+    [[ -z "${RENEWAL_VENV:-}" || -f "$VENV_DIR/.renewal-reminder-owned" ]]
+}
+
+_renewal_dir_empty() {
+    (
+        shopt -s nullglob dotglob
+        local -a entries=("$1"/*)
+        ((${#entries[@]} == 0))
+    )
+}
+
+# _renewal_venv_broken LOG: true when the venv cannot be installed into;
+# VENV_PROBLEM says why.
+VENV_PROBLEM=""
+_renewal_venv_broken() {
+    local log="$1" out
+    VENV_PROBLEM=""
+    if [[ ! -x "$VENV_PY" ]]; then
+        VENV_PROBLEM="it has no bin/python"
+    elif ! out="$(cd / && "$VENV_PY" -c 'import sys' </dev/null 2>&1)"; then
+        out="${out%%$'\n'*}"
+        VENV_PROBLEM="the venv's python does not run${out:+ ($out)}"
+    elif ! (cd / && "$VENV_PY" -m pip --version </dev/null >>"$log" 2>&1); then
+        VENV_PROBLEM="the venv's python has no pip module"
+    else
+        return 1
+    fi
+    return 0
 }
 
 _renewal_pip() {
@@ -341,37 +559,86 @@ _renewal_pip() {
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "$VENV_PY" -m pip install "$@" </dev/null >>"$log" 2>&1
 }
 
-# Builds the venv once; later calls only compare the marker.
+# Builds the venv once; later calls only compare the marker. The build runs
+# under a lock: a second run at the same time waits, then finds it ready.
 renewal_ensure_venv() {
-    local log="$RENEWAL_LOGS/venv-${VENV_HASH:0:12}.log" site constraints
     renewal_venv_ready && return 0
+    _renewal_lock "$VENV_DIR.lock" "preparing the tool venv $VENV_DIR"
+    if ! renewal_venv_ready; then
+        _renewal_build_venv
+    fi
+    _renewal_unlock
+}
+
+# The build's log: named after the venv's hash, and its place when
+# RENEWAL_VENV chose one.
+_renewal_venv_log() {
+    local name="venv-${VENV_HASH:0:12}" where
+    if [[ -n "${RENEWAL_VENV:-}" ]]; then
+        where="$(printf '%s' "$VENV_DIR" | _renewal_sha256)"
+        name+="-${where:0:8}"
+    fi
+    printf '%s/%s.log\n' "$RENEWAL_LOGS" "$name"
+}
+
+_renewal_build_venv() {
+    local log site constraints filtered
+    log="$(_renewal_venv_log)"
     mkdir -p "$RENEWAL_LOGS"
     : >"$log"
     renewal_say "Preparing the tool venv $VENV_DIR (once; log: $log)..."
-    rm -f "$VENV_DIR/.renewal-reminder-ready"
-    if [[ ! -x "$VENV_PY" ]]; then
-        "$VENV_BASE_PY" -m venv "$VENV_DIR" </dev/null >>"$log" 2>&1 ||
-            renewal_die 2 "Creating the venv $VENV_DIR with $VENV_BASE_PY failed (see $log): install Python's venv module (Debian: python3-venv) or set RENEWAL_VENV to a writable place."
+    if [[ -d "$VENV_DIR" ]] && ! _renewal_dir_empty "$VENV_DIR"; then
+        if _renewal_venv_owned; then
+            renewal_say "Rebuilding it from scratch: $(_renewal_venv_not_ready_reason)."
+            rm -rf -- "$VENV_DIR" ||
+                renewal_die 2 "Removing the unfinished venv $VENV_DIR failed: remove it by hand and run the command again."
+        elif _renewal_venv_broken "$log"; then
+            renewal_die 2 "RENEWAL_VENV is set to $VENV_DIR, which is not a working venv ($VENV_PROBLEM) and was not made by setup/run or setup/test: remove it or point RENEWAL_VENV at another place."
+        fi
+    elif [[ -e "$VENV_DIR" && ! -d "$VENV_DIR" ]]; then
+        renewal_die 2 "The venv place $VENV_DIR is a file, not a folder: remove it or point RENEWAL_VENV at another place."
     fi
-    site="$("$VENV_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    rm -f "$VENV_DIR/.renewal-reminder-ready"
+
+    if [[ ! -e "$VENV_PY" ]]; then
+        { mkdir -p "$VENV_DIR" && : >"$VENV_DIR/.renewal-reminder-owned"; } 2>>"$log" ||
+            renewal_die 2 "Creating the folder $VENV_DIR failed: set RENEWAL_VENV to a writable place."
+        "$VENV_BASE_PY" -m venv "$VENV_DIR" </dev/null >>"$log" 2>&1 ||
+            renewal_die 2 "Creating the venv $VENV_DIR with $VENV_BASE_PY failed: $(_renewal_log_cause "$log") (log: $log); install Python's venv module (Debian: python3-venv) or set RENEWAL_VENV to a writable place."
+    fi
+    if _renewal_venv_broken "$log" && [[ "$VENV_PROBLEM" == *"no pip module" ]]; then
+        # A venv made without pip (or whose pip was removed): ensurepip is
+        # Python's own way to put it back.
+        (cd / && "$VENV_PY" -m ensurepip --default-pip </dev/null >>"$log" 2>&1) || true
+    fi
+    if _renewal_venv_broken "$log"; then
+        renewal_die 2 "The venv $VENV_DIR cannot be used: $VENV_PROBLEM (log: $log); install Python's venv module with pip (Debian: python3-venv) and run the command again."
+    fi
+
+    if ! site="$(cd / && "$VENV_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' </dev/null 2>>"$log")" ||
+        [[ -z "$site" ]]; then
+        renewal_die 2 "The venv's python $VENV_PY did not tell where its site-packages are: $(_renewal_log_cause "$log") (log: $log)."
+    fi
     # An earlier .pth would make pip see the other environment's packages.
     rm -f "$site/renewal_reminder_odoo.pth"
 
     if ((ODOO_NEEDS_REQUIREMENTS)) && [[ -f "$ODOO_SRC/requirements.txt" ]]; then
         # Some of Odoo 18's pinned requirements still build with the
         # setuptools API that setuptools 70 removed.
-        constraints="$RENEWAL_CACHE/build-constraints.txt"
+        constraints="$VENV_DIR/renewal-build-constraints.txt"
         printf 'setuptools<70\n' >"$constraints"
-        renewal_say "Installing Odoo's requirements from $ODOO_SRC/requirements.txt into the venv..."
-        PIP_CONSTRAINT="$constraints" _renewal_pip "$log" -r "$ODOO_SRC/requirements.txt" ||
-            renewal_die 2 "Installing Odoo's requirements into $VENV_DIR failed (see $log): on Debian, install libpq-dev libldap2-dev libsasl2-dev (and python3-dev, build-essential) first."
+        filtered="$VENV_DIR/renewal-odoo-requirements.txt"
+        renewal_filter_odoo_requirements "$ODOO_SRC/requirements.txt" >"$filtered"
+        renewal_say "Installing Odoo's requirements from $ODOO_SRC/requirements.txt into the venv (psycopg2 as psycopg2-binary, without python-ldap)..."
+        PIP_CONSTRAINT="$constraints" _renewal_pip "$log" -r "$filtered" ||
+            renewal_die 2 "Installing Odoo's requirements into $VENV_DIR failed: $(_renewal_log_cause "$log") (log: $log)."
     fi
 
     _renewal_pip "$log" --no-deps -r "$RENEWAL_REQUIREMENTS" ||
-        renewal_die 2 "Installing setup/requirements.txt into $VENV_DIR failed (see $log): check that PyPI can be reached."
+        renewal_die 2 "Installing setup/requirements.txt into $VENV_DIR failed: $(_renewal_log_cause "$log") (log: $log)."
 
     # Odoo's own environment (or source tree) becomes visible to the venv.
-    "$VENV_PY" - "$site/renewal_reminder_odoo.pth" "$ODOO_SRC" "${ODOO_SITE_DIRS[@]}" <<'EOF' ||
+    "$VENV_PY" - "$site/renewal_reminder_odoo.pth" "$ODOO_SRC" "${ODOO_SITE_DIRS[@]}" <<'PY' >>"$log" 2>&1 ||
 import os
 import sys
 
@@ -382,37 +649,56 @@ if src and src not in sites:
 if lines:
     with open(target, "w", encoding="utf-8") as fh:
         fh.writelines(lines)
-EOF
-        renewal_die 2 "Writing the .pth file into $site failed (see $log)."
+PY
+        renewal_die 2 "Writing the .pth file into $site failed: $(_renewal_log_cause "$log") (log: $log)."
 
     if [[ -n "$ODOO_SRC" ]] && ! (cd / && "$VENV_PY" -c 'import odoo.release' </dev/null >>"$log" 2>&1); then
-        renewal_die 2 "The venv $VENV_DIR cannot import Odoo from $ODOO_SRC (see $log): remove the venv and run the command again."
+        renewal_die 2 "The venv $VENV_DIR cannot import Odoo from $ODOO_SRC: $(_renewal_log_cause "$log") (log: $log)."
     fi
+    # Written last: a build cut short anywhere before is rebuilt next time.
     printf '%s\n' "$VENV_HASH" >"$VENV_DIR/.renewal-reminder-ready"
 }
 
 # ---------------------------------------------------------------- Odoo config
 
-# renewal_write_odoo_conf FILE [DBFILTER]
-renewal_write_odoo_conf() {
-    local file="$1" dbfilter="${2:-}" path
+# renewal_odoo_conf_text [DBFILTER]: an Odoo configuration for this checkout's
+# addons, the Odoo found and PostgreSQL, on stdout.
+renewal_odoo_conf_text() {
+    local dbfilter="${1:-}" path
     local -a paths=("$RENEWAL_ROOT")
     for path in "$ODOO_SRC/odoo/addons" "$ODOO_SRC/addons"; do
         [[ -d "$path" ]] && paths+=("$path")
     done
+    printf '[options]\n'
+    printf 'addons_path = %s\n' "$(
+        IFS=,
+        printf '%s' "${paths[*]}"
+    )"
+    printf 'data_dir = %s\n' "$RENEWAL_CACHE/data"
+    [[ -n "${PGHOST:-}" ]] && printf 'db_host = %s\n' "$PGHOST"
+    [[ -n "${PGPORT:-}" ]] && printf 'db_port = %s\n' "$PGPORT"
+    [[ -n "$dbfilter" ]] && printf 'dbfilter = %s\n' "$dbfilter"
+    true
+}
+
+# renewal_write_odoo_conf FILE [DBFILTER]: writes that configuration (whole,
+# never half: through a temporary file in the same folder).
+renewal_write_odoo_conf() {
+    local file="$1" dbfilter="${2:-}"
     mkdir -p "$(dirname -- "$file")" "$RENEWAL_CACHE/data"
-    {
-        printf '[options]\n'
-        printf 'addons_path = %s\n' "$(
-            IFS=,
-            printf '%s' "${paths[*]}"
-        )"
-        printf 'data_dir = %s\n' "$RENEWAL_CACHE/data"
-        [[ -n "${PGHOST:-}" ]] && printf 'db_host = %s\n' "$PGHOST"
-        [[ -n "${PGPORT:-}" ]] && printf 'db_port = %s\n' "$PGPORT"
-        [[ -n "$dbfilter" ]] && printf 'dbfilter = %s\n' "$dbfilter"
-        true
-    } >"$file"
+    renewal_odoo_conf_text "$dbfilter" >"$file.tmp.$$"
+    mv -f "$file.tmp.$$" "$file"
+}
+
+# renewal_run_conf_path DB: the configuration file of a setup/run serving DB,
+# named after the database and a hash of the configuration itself (checkout,
+# Odoo, database, PostgreSQL's address). Two runs with different databases or
+# checkouts never share one; a run of the same checkout and database finds
+# the same file, with the same content.
+renewal_run_conf_path() {
+    local db="$1" hash
+    hash="$(renewal_odoo_conf_text "^${db}\$" | _renewal_sha256)"
+    printf '%s/conf/odoo-run-%s-%s.conf\n' "$RENEWAL_CACHE" "${db//[^A-Za-z0-9_.-]/_}" "${hash:0:12}"
 }
 
 # ---------------------------------------------------------------- reports
@@ -433,6 +719,10 @@ renewal_print_found() {
     fi
     if renewal_venv_ready; then
         renewal_say "Venv:       $VENV_DIR (ready)"
+    elif [[ -d "$VENV_DIR" ]] && ! _renewal_dir_empty "$VENV_DIR" && _renewal_venv_owned; then
+        renewal_say "Venv:       $VENV_DIR (not ready, $(_renewal_venv_not_ready_reason): rebuilt on the next real run)"
+    elif [[ -d "$VENV_DIR" ]] && ! _renewal_dir_empty "$VENV_DIR"; then
+        renewal_say "Venv:       $VENV_DIR (not ready: completed on the next real run)"
     else
         renewal_say "Venv:       $VENV_DIR (built on the first real run)"
     fi
