@@ -95,6 +95,20 @@ class RenewalPolicyStage(models.Model):
                     )
         return super().write(vals)
 
+    @api.constrains("mail_template_id")
+    def _check_mail_template_model(self):
+        for stage in self:
+            template = stage.mail_template_id.sudo()
+            if template and template.model != "contract.contract":
+                raise ValidationError(
+                    self.env._(
+                        "Template “%(template)s” is a template of %(model)s: a "
+                        "stage sends contract templates only.",
+                        template=template.name,
+                        model=template.model_id.name or template.model,
+                    )
+                )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_stage(self):
         for policy in self.policy_id:

@@ -132,7 +132,7 @@ class RenewalCommon(BaseCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_user(user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": reason})
         )
         wizard.action_mark_lost()
