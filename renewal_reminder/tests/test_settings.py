@@ -1,4 +1,6 @@
 from odoo.tests import freeze_time, tagged
+from odoo.tools import file_path
+from odoo.tools.convert import convert_file
 
 from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 
@@ -83,3 +85,18 @@ class TestSettings(RenewalCommon, CronMixinCase):
         self.env["res.config.settings"].create({"renewal_parallel_passes": 1}).execute()
         self.assertEqual(active_passes(), main)
         self.assertEqual(len(Reminder._pass_crons()), 3)  # kept, archived
+
+    def test_an_admins_schedule_of_the_pass_survives_an_update(self):
+        cron = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        cron.write({"interval_type": "hours", "interval_number": 6})
+        # What a module update does with the data file.
+        convert_file(
+            self.env,
+            "renewal_reminder",
+            "data/ir_cron_data.xml",
+            {},
+            mode="update",
+            pathname=file_path("renewal_reminder/data/ir_cron_data.xml"),
+        )
+        cron.invalidate_recordset()
+        self.assertEqual((cron.interval_type, cron.interval_number), ("hours", 6))
