@@ -464,7 +464,7 @@ class RenewalReminder(models.Model):
                 for stage in policy.stage_ids
                 if stage.id in pending
             }
-            handled = ()
+            handled = set()
             if today > cycle_end:
                 ended = self.env._(
                     "The renewal cycle ended on %(end)s before this stage "

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class ResPartner(models.Model):
@@ -17,7 +18,6 @@ class ResPartner(models.Model):
         groups="base.group_user",
         comodel_name="res.partner",
         string="Backup Renewal Contact",
-        check_company=True,
         help="Reminders go to this contact when the customer cannot be reached "
         "or its decision maker changed.",
     )
@@ -51,7 +51,26 @@ class ResPartner(models.Model):
     def _check_renewal_company(self):
         # res.partner does not check its companies on its own
         # (no _check_company_auto): its renewal fields are checked here.
-        self._check_company(["renewal_tier_id", "renewal_backup_partner_id"])
+        self._check_company(["renewal_tier_id"])
+        # A customer of one company takes no backup contact of another; a
+        # customer shared by every company may take anyone's (its reminders
+        # to another company's contact are skipped with that reason).
+        for partner in self:
+            backup = partner.renewal_backup_partner_id
+            if partner.company_id and backup.company_id not in (
+                partner.company_id,
+                partner.company_id.browse(),
+            ):
+                raise UserError(
+                    self.env._(
+                        "Incompatible companies: %(partner)s belongs to %(company)s "
+                        "and its backup renewal contact %(backup)s to %(other)s.",
+                        partner=partner.display_name,
+                        company=partner.company_id.name,
+                        backup=backup.display_name,
+                        other=backup.company_id.name,
+                    )
+                )
 
     @api.model
     def _commercial_fields(self):

@@ -13,4 +13,5 @@ from . import test_renewal_policy_edits
 from . import test_renewal_workers
 from . import test_renewal_bulk_records
 from . import test_migration
+from . import test_demo
 from . import test_configuration_limits
