@@ -1,4 +1,7 @@
+from odoo import fields
 from odoo.tools import SQL, split_every
+
+from .models.contract_contract import FIRST_DAY_PARAM
 
 # Contracts computed per batch when the addon is installed on a database
 # that already has contracts: bounded memory, one set-based pass per batch.
@@ -37,12 +40,18 @@ def post_init_hook(env):
     getting its first tier, policy and status.
     """
     env = env(context=dict(env.context, tracking_disable=True, active_test=False))
+    # Cycles that ended before today are history: no reminder, no row.
+    parameters = env["ir.config_parameter"].sudo()
+    if not parameters.get_param(FIRST_DAY_PARAM):
+        parameters.set_param(
+            FIRST_DAY_PARAM, fields.Date.to_string(fields.Date.context_today(env.user))
+        )
     Contract = env["contract.contract"]
-    fields = [Contract._fields[name] for name in CONTRACT_COLUMNS]
+    columns = [Contract._fields[name] for name in CONTRACT_COLUMNS]
     ids = Contract.search([], order="id").ids
     for batch_ids in split_every(INSTALL_BATCH_SIZE, ids):
         contracts = Contract.browse(batch_ids)
-        for field in fields:
+        for field in columns:
             env.add_to_compute(field, contracts)
         env.flush_all()
         env.invalidate_all()

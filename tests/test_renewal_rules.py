@@ -247,3 +247,27 @@ def test_a_new_policy_mid_cycle_starts_after_the_last_reminder():
     stages = [(7, 45), (8, 20), (9, 5)]
     assert rules.pending_stages(stages, [(2, 30)]) == [(8, 20), (9, 5)]
     assert rules.pending_stages(stages, []) == stages
+
+
+def test_the_cycle_plan_sends_the_latest_due_stage_and_replaces_a_held_one():
+    stages = [(1, 60), (2, 30), (3, 15), (4, 7)]
+    today, end = date(2027, 3, 16), date(2027, 3, 31)
+    # 30 days held for review; 15 falls due: it replaces the held reminder.
+    plan = rules.cycle_plan(today, end, stages, [(1, 60), (2, 30)], held=[41])
+    assert plan == rules.CyclePlan(3, [], [], [41])
+    # Nothing due: the held one stays.
+    plan = rules.cycle_plan(date(2027, 3, 10), end, stages, [(1, 60), (2, 30)], [41])
+    assert plan == rules.CyclePlan(None, [], [], [])
+    # Late entrant: only the latest stage goes, the earlier are superseded.
+    plan = rules.cycle_plan(today, end, stages, [])
+    assert plan == rules.CyclePlan(3, [1, 2], [], [])
+    # The cycle is over: what was never sent expired.
+    plan = rules.cycle_plan(date(2027, 4, 2), end, stages, [(1, 60)])
+    assert plan == rules.CyclePlan(None, [], [2, 3, 4], [])
+
+
+def test_a_cycle_that_ended_before_the_first_day_is_history():
+    assert rules.ended_before(date(2026, 12, 15), date(2027, 1, 1))
+    assert not rules.ended_before(date(2027, 1, 20), date(2027, 1, 1))
+    assert not rules.ended_before(date(2026, 12, 15), None)
+    assert not rules.ended_before(None, date(2027, 1, 1))

@@ -30,6 +30,7 @@ RENEWAL_STATES = [
 _logger = logging.getLogger(__name__)
 
 DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
+FIRST_DAY_PARAM = "renewal_reminder.first_day"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
 # What a Renewals / Manager may change on a contract, even without the
 # contract rights OCA ``contract`` gives to accountants.
@@ -376,12 +377,14 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.stage_id",
     )
     def _compute_renewal_next_date(self):
+        first_day = self._renewal_first_day()
         for contract in self:
             cycle_end = contract.renewal_cycle_end
             if (
                 not contract.active
                 or contract.contract_type != "sale"
                 or contract.renewal_state in ("lost", "no_end_date")
+                or renewal_rules.ended_before(cycle_end, first_day)
             ):
                 contract.renewal_next_date = False
                 continue
@@ -410,6 +413,21 @@ class ContractContract(models.Model):
                 )
                 or False
             )
+
+    @api.model
+    def _renewal_first_day(self):
+        """The day the add-on started reminding (set when it is installed).
+
+        A cycle that ended before it is history: it gets no reminder, no
+        "expired" row and no chatter note.
+        """
+        value = (
+            self.env["ir.config_parameter"].sudo().get_param(FIRST_DAY_PARAM) or ""
+        )
+        try:
+            return fields.Date.to_date(value) or None
+        except ValueError:
+            return None
 
     @api.model
     def _renewal_handled_steps(self, reminders):

@@ -426,8 +426,12 @@ class RenewalReminder(models.Model):
     def _plan_reminders(self, contracts, today):
         """Decide, per contract, which stage goes out and which are skipped."""
         plans = []
+        to_supersede = defaultdict(lambda: self.browse())
+        first_day = contracts._renewal_first_day()
         for contract in contracts:
             cycle_end = contract.renewal_cycle_end
+            if renewal_rules.ended_before(cycle_end, first_day):
+                continue
             cycle_reminders = contract.renewal_reminder_ids.filtered(
                 lambda reminder, end=cycle_end: reminder.cycle_end == end
             )
@@ -453,41 +457,65 @@ class RenewalReminder(models.Model):
                 continue
             # A stage is known by its record, not its days: a policy edited
             # mid-cycle never sends a step twice (see pending_stages).
-            pending = dict(
-                renewal_rules.pending_stages(
-                    [(stage.id, stage.days_before) for stage in policy.stage_ids],
-                    contract._renewal_handled_steps(cycle_reminders),
-                )
+            held = cycle_reminders.filtered(
+                lambda r: r.state in OPEN_STATES and r.trigger == "scheduler"
             )
-            stages = {
-                stage.days_before: stage
-                for stage in policy.stage_ids
-                if stage.id in pending
-            }
-            handled = set()
-            if today > cycle_end:
-                ended = self.env._(
-                    "The renewal cycle ended on %(end)s before this stage "
-                    "could go out.",
-                    end=fields.Date.to_string(cycle_end),
-                )
-                for days in sorted(set(stages) - handled, reverse=True):
-                    plans.append(
-                        self._skipped_plan(base, stages[days], "expired", ended)
-                    )
-                continue
-            due = renewal_rules.due_stages(today, cycle_end, list(stages), handled)
-            superseded = self.env._(
-                "Superseded by the %(days)s-day stage that is due now.", days=due.send
+            decision = renewal_rules.cycle_plan(
+                today,
+                cycle_end,
+                [(stage.id, stage.days_before) for stage in policy.stage_ids],
+                contract._renewal_handled_steps(cycle_reminders),
+                held.ids,
             )
-            for days in due.superseded:
+            stages = policy.stage_ids
+            ended = self.env._(
+                "The renewal cycle ended on %(end)s before this stage could go out.",
+                end=fields.Date.to_string(cycle_end),
+            )
+            for stage_id in decision.expired:
                 plans.append(
-                    self._skipped_plan(base, stages[days], "superseded", superseded)
+                    self._skipped_plan(base, stages.browse(stage_id), "expired", ended)
                 )
-            if due.send is not None:
-                plans.append(dict(base, stage=stages[due.send], state="scheduled"))
+            if decision.send is None:
+                continue
+            send = stages.browse(decision.send)
+            superseded = self.env._(
+                "Superseded by the %(days)s-day stage that is due now.",
+                days=send.days_before,
+            )
+            for stage_id in decision.superseded:
+                plans.append(
+                    self._skipped_plan(
+                        base, stages.browse(stage_id), "superseded", superseded
+                    )
+                )
+            if decision.held:
+                to_supersede[superseded] |= held.browse(decision.held)
+            plans.append(dict(base, stage=send, state="scheduled"))
+        if to_supersede:
+            self._supersede_held(to_supersede)
         self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
         return plans
+
+    @api.model
+    def _supersede_held(self, superseded):
+        """Close the held reminders a later stage replaces, with the reason.
+
+        ``superseded`` maps reason texts to reminders.
+        """
+        now = fields.Datetime.now()
+        closed = self.browse()
+        for reason, reminders in superseded.items():
+            reminders.write(
+                {
+                    "state": "skipped",
+                    "reason_code": "superseded",
+                    "reason": reason,
+                    "outcome_date": now,
+                }
+            )
+            closed |= reminders
+        closed._close_review_activities()
 
     @api.model
     def _skipped_plan(self, base, stage, code, reason):

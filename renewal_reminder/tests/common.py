@@ -130,7 +130,7 @@ class RenewalCommon(BaseCommon):
         user = user or contracts[:1].user_id
         action = contracts.with_user(user).action_renewal_mark_lost()
         wizard = (
-            self.env[action["res_model"]]
+            contracts.env[action["res_model"]]
             .with_user(user)
             .with_context(**action["context"])
             .create({"reason": reason})

@@ -160,3 +160,51 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         )
         self.assertEqual(len(activities), 1)
         self.assertEqual(activities.date_deadline, date(2027, 3, 19))
+
+    def test_one_review_at_a_time_the_latest_stage_replaces_a_held_one(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Key Account",
+                "is_company": True,
+                "email": "key@account.example.com",
+                "renewal_tier_id": self.tier_strategic.id,
+            }
+        )
+        self.contract = self._create_contract(customer, date_end=date(2027, 3, 31))
+        review = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        self._run("2027-03-01")
+        held_30 = self.Reminder.search(
+            [("contract_id", "=", self.contract.id), ("state", "=", "review")]
+        )
+        self.assertEqual(held_30.days_before, 30)
+        reminders = self._run("2027-03-16")
+        held = reminders.filtered(lambda r: r.state == "review")
+        self.assertEqual(held.mapped("days_before"), [15])
+        self.assertEqual(held_30.state, "skipped")
+        self.assertEqual(held_30.reason_code, "superseded")
+        self.assertIn("15-day", held_30.reason)
+        self.assertEqual(
+            len(self.contract.activity_ids.filtered(lambda a: a.activity_type_id == review)),
+            1,
+        )
+        self.assertFalse(self._emails("2027-03-17"))
+
+    def test_a_cycle_that_ended_before_the_reminders_started_is_history(self):
+        self.env["ir.config_parameter"].set_param(
+            "renewal_reminder.first_day", "2027-01-01"
+        )
+        history = self._create_contract(self.customer_standard, date_end=date(2026, 12, 15))
+        late = self._create_contract(self.customer_standard, date_end=date(2027, 1, 20))
+        self.assertFalse(history.renewal_next_date)
+        messages = history.message_ids
+        with freeze_time("2027-01-05"), self.mock_mail_gateway():
+            self.Reminder._cron_send_due_reminders()
+        self.assertFalse(self.Reminder.search([("contract_id", "=", history.id)]))
+        self.assertEqual(history.message_ids, messages)
+        # A cycle still running when they started gets its latest stage.
+        self.assertEqual(
+            self.Reminder.search([("contract_id", "=", late.id)])
+            .filtered(lambda r: r.state == "queued")
+            .mapped("days_before"),
+            [15],
+        )

@@ -7,7 +7,7 @@ from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
 from odoo.tools import mute_logger
 
 # Far before any demo contract's dates, so only this test's contracts are due.
-TODAY = date(2020, 1, 1)
+TODAY = date(2030, 1, 1)
 
 
 @tagged("post_install", "-at_install")
@@ -59,8 +59,8 @@ class TestRenewalWorkers(BaseCase):
                                 "price_unit": 10.0,
                                 "recurring_rule_type": "monthly",
                                 "recurring_interval": 1,
-                                "date_start": date(2019, 1, 1),
-                                "date_end": date(2020, 1, 20),
+                                "date_start": date(2029, 1, 1),
+                                "date_end": date(2030, 1, 20),
                             }
                         )
                     ],

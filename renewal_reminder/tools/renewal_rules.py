@@ -202,6 +202,41 @@ def pending_stages(stages, handled):
     ]
 
 
+CyclePlan = namedtuple("CyclePlan", ["send", "superseded", "expired", "held"])
+
+
+def cycle_plan(today, cycle_end, stages, handled, held=()):
+    """What one contract's cycle does today.
+
+    ``stages`` are the policy's ``(stage_id, days_before)``; ``handled`` the
+    ``(stage_id, days_before)`` of this cycle's reminders already dealt with
+    (see :func:`pending_stages`); ``held`` the ids of this cycle's reminders
+    still waiting (for a review). Returns a :class:`CyclePlan` of stage ids:
+    ``send`` the stage going out today (or None), ``superseded`` the earlier
+    stages it replaces, ``expired`` the stages the cycle ended before, and
+    ``held`` the waiting reminders the new stage replaces: one review at a
+    time, always of the latest stage.
+    """
+    pending = pending_stages(stages, handled)
+    if not cycle_end:
+        return CyclePlan(None, [], [], [])
+    if today > cycle_end:
+        expired = [stage for stage, _days in sorted(pending, key=lambda s: -s[1])]
+        return CyclePlan(None, [], expired, [])
+    by_days = {days: stage for stage, days in pending}
+    due = due_stages(today, cycle_end, list(by_days))
+    if due.send is None:
+        return CyclePlan(None, [], [], [])
+    return CyclePlan(
+        by_days[due.send], [by_days[days] for days in due.superseded], [], list(held)
+    )
+
+
+def ended_before(cycle_end, first_day):
+    """Whether a cycle ended before the reminders started (``first_day``)."""
+    return bool(cycle_end and first_day and cycle_end < first_day)
+
+
 def days_left(today, end_date):
     """Days from ``today`` until ``end_date`` (negative once it has passed)."""
     if not end_date:
