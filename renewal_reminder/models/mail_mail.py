@@ -1,5 +1,17 @@
-from odoo import api, fields, models, tools
-from odoo.tools import SQL
+import json
+import uuid
+from collections import defaultdict
+
+from markupsafe import escape
+
+from odoo import api, models
+from odoo.tools import SQL, clean_context, split_every
+
+# Message types Odoo sends out, and how many earlier messages it looks at to
+# thread a new email (see mail.thread._notify_by_email_get_base_mail_values).
+OUTGOING_TYPES = ("comment", "auto_comment", "email", "email_outgoing")
+REFERENCE_CANDIDATES = 16
+REFERENCE_ANCESTORS = 3
 
 
 class MailMail(models.Model):
@@ -17,112 +29,375 @@ class MailMail(models.Model):
         )
 
     @api.model
-    def _renewal_queue_bulk(self, model, subtype, emails):
-        """Queue one email per item of ``emails``, logged in each record's chatter.
+    def _renewal_post_batch(self, records, posts):
+        """``records[i].message_post(**posts[i])`` for every i, in batches.
 
-        Each item holds res_id, record_name, subject, body, email_from,
-        reply_to, author_id and partner_id (the recipient). Writes the
-        chatter messages, their recipients, the outgoing emails and their
-        delivery notifications with one INSERT each: the rows are those the
-        ORM writes for a notification email (see ``mail.thread``), but the
-        body is sanitized once instead of once per model and per step, which
-        was most of the cost of a reminder. Returns the emails and their
-        messages, in order.
+        The messages, notifications, emails and follower subscriptions are
+        those ``message_post`` makes, through the ORM (every add-on's
+        ``create`` runs on them), with Odoo's own helpers for the author,
+        reply-to, attachments, recipients' layout and final email values;
+        what Odoo queries once per message (the thread's first message, the
+        references of the email, its recipients) is read once for the batch,
+        and each kind of record is created in one ``create``. Emails are
+        queued, never sent on the spot. Returns the messages, in order.
         """
-        if not emails:
-            return self.browse(), self.env["mail.message"]
         Message = self.env["mail.message"]
-        body_field = Message._fields["body"]
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        bodies = [
-            body_field.convert_to_column(email["body"] or "", Message) or ""
-            for email in emails
-        ]
-        message_rows = [
-            SQL(
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                model,
-                email["res_id"],
-                email["record_name"],
-                "auto_comment",
-                subtype.id,
-                email["subject"],
-                body,
-                email["email_from"],
-                email["reply_to"],
-                email["author_id"],
-                tools.mail.generate_tracking_message_id(f"{email['res_id']}-{model}"),
-                True,
-                now,
-                uid,
-                now,
-                uid,
-                now,
+        if not posts:
+            return Message
+        records = records._fallback_lang()
+        model = records._name
+        record_list = list(records)
+        unique = records.browse(dict.fromkeys(records.ids))
+        companies = unique._mail_get_companies(default=self.env.company)
+        alias_domains = unique.sudo()._mail_get_alias_domains(
+            default_company=self.env.company
+        )
+        reply_tos = unique._notify_get_reply_to(default=False)
+        parents = self._renewal_thread_parents(unique)
+        self._renewal_ensure_portal_tokens(unique)
+        note_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+
+        values_list, notify_kwargs = [], []
+        for record, post in zip(record_list, posts, strict=True):
+            post = dict(post)
+            body = post.pop("body", "")
+            subject = post.pop("subject", None)
+            message_type = post.pop("message_type", "notification")
+            subtype_xmlid = post.pop("subtype_xmlid", None)
+            subtype_id = post.pop("subtype_id", False)
+            if subtype_xmlid:
+                subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)
+            partner_ids = list(post.pop("partner_ids", None) or [])
+            attachments = post.pop("attachments", None)
+            attachment_ids = list(post.pop("attachment_ids", None) or [])
+            author_id, email_from = record._message_compute_author(
+                post.pop("author_id", None),
+                post.pop("email_from", None),
+                raise_on_email=True,
             )
-            for email, body in zip(emails, bodies, strict=True)
-        ]
-        message_ids = self._renewal_insert(
-            SQL(
-                """INSERT INTO mail_message (model, res_id, record_name, message_type,
-                       subtype_id, subject, body, email_from, reply_to, author_id,
-                       message_id, email_add_signature, date, create_uid,
-                       create_date, write_uid, write_date)
-                   VALUES %s RETURNING id""",
-                SQL(", ").join(message_rows),
+            values = {key: val for key, val in post.items() if key in Message._fields}
+            notify_kwargs.append(
+                {key: val for key, val in post.items() if key not in values}
+            )
+            values.setdefault("email_add_signature", True)
+            if not values.get("record_name"):
+                values["record_name"] = record.sudo().display_name
+            values.update(
+                {
+                    "author_id": author_id,
+                    "author_guest_id": False,
+                    "email_from": email_from,
+                    "model": model,
+                    "res_id": record.id,
+                    "body": escape(body),
+                    "message_type": message_type,
+                    "parent_id": parents.get(record.id, False),
+                    "subject": subject or False,
+                    "subtype_id": subtype_id or note_id,
+                    "partner_ids": partner_ids,
+                }
+            )
+            values.setdefault(
+                "record_alias_domain_id", alias_domains[record.id].id
+            )
+            values.setdefault("record_company_id", companies[record.id].id)
+            if "reply_to" not in values:
+                values["reply_to"] = reply_tos.get(record.id) or email_from
+            values.update(
+                record._process_attachments_for_post(
+                    attachments, attachment_ids, values
+                )
+            )
+            values_list.append(values)
+        messages = records.browse()._message_create(values_list)
+        if records._mail_flat_thread:
+            # On a record without messages, the first one is the thread's
+            # parent of the next ones, as when they are posted one by one.
+            firsts = {}
+            for record, message, values in zip(record_list, messages, values_list):
+                if values["parent_id"]:
+                    continue
+                if record.id in firsts:
+                    message.parent_id = values["parent_id"] = firsts[record.id]
+                else:
+                    firsts[record.id] = message.id
+        self._renewal_subscribe_authors(record_list, values_list)
+        for record, message, values in zip(record_list, messages, values_list):
+            record._message_post_after_hook(message, values)
+        self._renewal_notify_batch(record_list, messages, values_list, notify_kwargs)
+        return messages
+
+    @api.model
+    def _renewal_ensure_portal_tokens(self, records):
+        """Give the records the portal token their emails' links carry.
+
+        Odoo writes it on the first email of a record; written here for the
+        batch at once, the write is not tracked as a change of the record.
+        """
+        if "access_token" not in records._fields or not hasattr(
+            records, "_portal_ensure_token"
+        ):
+            return
+        missing = records.sudo().filtered(lambda record: not record.access_token)
+        for record in missing.with_context(mail_notrack=True):
+            record.access_token = str(uuid.uuid4())
+
+    @api.model
+    def _renewal_thread_parents(self, records):
+        """{record id: its first message}, as message_post attaches to it."""
+        if not records._mail_flat_thread:
+            return {}
+        groups = (
+            self.env["mail.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("res_id", "in", records.ids),
+                    ("model", "=", records._name),
+                    ("message_type", "!=", "user_notification"),
+                ],
+                ["res_id"],
+                ["id:min"],
             )
         )
-        mail_ids = self._renewal_insert(
-            SQL(
-                """INSERT INTO mail_mail (mail_message_id, body_html, state,
-                       is_notification, auto_delete, create_uid, create_date,
-                       write_uid, write_date)
-                   VALUES %s RETURNING id""",
-                SQL(", ").join(
-                    SQL(
-                        "(%s, %s, 'outgoing', true, false, %s, %s, %s, %s)",
-                        message_id,
-                        body,
-                        uid,
-                        now,
-                        uid,
-                        now,
-                    )
-                    for message_id, body in zip(message_ids, bodies, strict=True)
-                ),
-            )
+        return dict(groups)
+
+    @api.model
+    def _renewal_subscribe_authors(self, record_list, values_list):
+        """Who message_post subscribes so that they get the answers."""
+        if self.env.context.get("mail_create_nosubscribe"):
+            return
+        by_partner = defaultdict(set)
+        authors = self.env["res.partner"].browse(
+            {v["author_id"] for v in values_list if v["author_id"]}
         )
-        partner_ids = [email["partner_id"] for email in emails]
+        for record, values in zip(record_list, values_list):
+            if values["message_type"] == "notification":
+                continue
+            if self.env.user.active:
+                partner_id = self.env.user.partner_id.id
+            elif values["author_id"] and authors.browse(values["author_id"]).active:
+                partner_id = values["author_id"]
+            else:
+                continue
+            by_partner[partner_id].add(record.id)
+        for partner_id, res_ids in by_partner.items():
+            record_list[0].browse(res_ids)._message_subscribe(partner_ids=[partner_id])
+
+    @api.model
+    def _renewal_recipients(self, record_list, values_list, kwargs_list):
+        """Per message, the recipients _notify_get_recipients finds for it."""
+        Followers = self.env["mail.followers"]
+        groups = defaultdict(list)
+        for index, values in enumerate(values_list):
+            groups[(values["message_type"], values["subtype_id"])].append(index)
+        result = [None] * len(values_list)
+        for (message_type, subtype_id), indexes in groups.items():
+            records = record_list[0].browse(
+                dict.fromkeys(record_list[i].id for i in indexes)
+            )
+            pids = sorted({pid for i in indexes for pid in values_list[i]["partner_ids"]})
+            followers = Followers._get_recipient_data(
+                records, message_type, subtype_id
+            )
+            data = (
+                Followers._get_recipient_data(records, message_type, subtype_id, pids)
+                if pids
+                else followers
+            )
+            for i in indexes:
+                record, values = record_list[i], values_list[i]
+                wanted = list(followers[record.id]) + [
+                    pid
+                    for pid in values["partner_ids"]
+                    if pid not in followers[record.id]
+                ]
+                notify_author = kwargs_list[i].get(
+                    "notify_author"
+                ) or self.env.context.get("mail_notify_author")
+                real_author_id = False
+                if not notify_author:
+                    if self.env.user.active:
+                        real_author_id = self.env.user.partner_id.id
+                    else:
+                        real_author_id = values.get("author_id")
+                result[i] = [
+                    data[record.id][pid]
+                    for pid in wanted
+                    if pid in data[record.id]
+                    and not (pid and pid == real_author_id)
+                    and data[record.id][pid]["active"] is not False
+                ]
+        return result
+
+    @api.model
+    def _renewal_references(self, messages):
+        """{message: its References}, as Odoo threads a notification email."""
+        message_sudo = messages.sudo()
+        note = self.env.ref("mail.mt_note")
+        keys = {(m.model, m.res_id) for m in message_sudo}
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_message_res_partner_rel
-                       (mail_message_id, res_partner_id)
-                   SELECT * FROM unnest(%s::int[], %s::int[]);
-                   INSERT INTO mail_mail_res_partner_rel (mail_mail_id, res_partner_id)
-                   SELECT * FROM unnest(%s::int[], %s::int[]);
-                   INSERT INTO mail_notification (mail_message_id, mail_mail_id,
-                       res_partner_id, notification_type, notification_status,
-                       is_read, read_date)
-                   SELECT message_id, mail_id, partner_id, 'email', 'ready', true, %s
-                     FROM unnest(%s::int[], %s::int[], %s::int[])
-                       AS t(message_id, mail_id, partner_id)""",
-                message_ids,
-                partner_ids,
-                mail_ids,
-                partner_ids,
-                now,
-                message_ids,
-                mail_ids,
-                partner_ids,
+                """SELECT id FROM (
+                       SELECT id, row_number() OVER (
+                                  PARTITION BY model, res_id ORDER BY id DESC) AS rank
+                         FROM mail_message
+                        WHERE (model, res_id) IN %s
+                          AND message_type IN %s
+                          AND (subtype_id != %s OR subtype_id IS NULL)
+                          AND id < %s
+                   ) candidates WHERE rank <= %s""",
+                tuple(keys),
+                OUTGOING_TYPES,
+                note.id,
+                max(messages.ids),
+                REFERENCE_CANDIDATES + len(messages),
             )
         )
-        # What the ORM would have in cache about these records is now stale.
-        records = self.env[model].browse({email["res_id"] for email in emails})
-        records.invalidate_recordset(
-            ["message_ids", "message_needaction", "message_needaction_counter"]
+        candidates = self.env["mail.message"].sudo().browse(
+            sorted((row[0] for row in self.env.cr.fetchall()), reverse=True)
         )
-        return self.browse(mail_ids), Message.browse(message_ids)
+        by_thread = defaultdict(list)
+        for candidate in candidates:
+            by_thread[(candidate.model, candidate.res_id)].append(candidate)
+        references = {}
+        for message in message_sudo:
+            ancestors = [
+                m for m in by_thread[(message.model, message.res_id)] if m.id < message.id
+            ][:REFERENCE_CANDIDATES]
+            ancestors = [
+                m
+                for m in ancestors
+                if not m.is_internal and m.subtype_id and not m.subtype_id.internal
+            ][:REFERENCE_ANCESTORS]
+            references[message.id] = " ".join(
+                m.message_id for m in [*ancestors[::-1], message]
+            )
+        return references
 
-    def _renewal_insert(self, query):
-        self.env.cr.execute(query)
-        return [row[0] for row in self.env.cr.fetchall()]
+    @api.model
+    def _renewal_base_mail_values(self, record, message, references, additional):
+        """mail.thread._notify_by_email_get_base_mail_values, references given."""
+        mail_subject = message.subject
+        if not mail_subject and hasattr(record, "_message_compute_subject"):
+            mail_subject = record._message_compute_subject()
+        if not mail_subject:
+            mail_subject = message.record_name
+        if mail_subject:
+            mail_subject = " ".join(mail_subject.splitlines())
+        values = {"mail_message_id": message.id, "references": references}
+        if mail_subject != message.subject:
+            values["subject"] = mail_subject
+        values.update(additional)
+        headers = {}
+        bounce_email = message.sudo().record_alias_domain_id.bounce_email
+        if bounce_email:
+            headers["Return-Path"] = bounce_email
+        headers = record._notify_by_email_get_headers(headers=headers)
+        if headers:
+            values["headers"] = repr(headers)
+        return values
+
+    @api.model
+    def _renewal_notify_batch(self, record_list, messages, values_list, kwargs_list):
+        """mail.thread._notify_thread for each message, its records in bulk."""
+        recipients_list = self._renewal_recipients(
+            record_list, values_list, kwargs_list
+        )
+        SafeMail = self.sudo().with_context(clean_context(self.env.context))
+        SafeNotification = (
+            self.env["mail.notification"]
+            .sudo()
+            .with_context(clean_context(self.env.context))
+        )
+        to_mail = []
+        schedules = []
+        for record, message, values, kwargs, recipients in zip(
+            record_list, messages, values_list, kwargs_list, recipients_list
+        ):
+            if not recipients:
+                continue
+            kwargs = dict(kwargs)
+            kwargs.pop("notify_author", None)
+            scheduled = record._is_notification_scheduled(
+                kwargs.pop("scheduled_date", None)
+            )
+            if scheduled:
+                schedules.append(
+                    {
+                        "scheduled_datetime": scheduled,
+                        "mail_message_id": message.id,
+                        "notification_parameters": json.dumps(kwargs),
+                    }
+                )
+                continue
+            if any(r["notif"] == "inbox" for r in recipients):
+                record._notify_thread_by_inbox(
+                    message, recipients, msg_vals=values, **kwargs
+                )
+                record._notify_thread_by_web_push(message, recipients, values, **kwargs)
+            partners_data = [r for r in recipients if r["notif"] == "email"]
+            if partners_data:
+                to_mail.append((record, message, values, kwargs, partners_data))
+        if schedules:
+            self.env["mail.message.schedule"].sudo().create(schedules)
+        if not to_mail:
+            return self.browse()
+        mailed = self.env["mail.message"].union(*(item[1] for item in to_mail))
+        references = self._renewal_references(mailed)
+        # What the layout shows of each message, read once for all of them.
+        mailed.sudo().fetch(["tracking_value_ids"])
+        batch_size = (
+            int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size"))
+            or 50
+        )
+        mail_values_list, chunks = [], []
+        for record, message, values, kwargs, partners_data in to_mail:
+            if not message.sudo().tracking_value_ids:
+                # Known to have none: Odoo's layout need not look again.
+                values = dict(values, tracking_value_ids=[])
+            base = self._renewal_base_mail_values(
+                record,
+                message,
+                references[message.id],
+                {"auto_delete": kwargs.get("mail_auto_delete", True)},
+            )
+            for _lang, render_values, group in (
+                record._notify_get_classified_recipients_iterator(
+                    message,
+                    partners_data,
+                    msg_vals=values,
+                    model_description=kwargs.get("model_description"),
+                    force_email_company=kwargs.get("force_email_company"),
+                    force_email_lang=kwargs.get("force_email_lang"),
+                    subtitles=kwargs.get("subtitles"),
+                )
+            ):
+                body = record._notify_by_email_render_layout(
+                    message, group, msg_vals=values, render_values=render_values
+                )
+                recipient_ids = group.pop("recipients")
+                for chunk in split_every(batch_size, recipient_ids):
+                    mail_values_list.append(
+                        record._notify_by_email_get_final_mail_values(
+                            chunk, base, additional_values={"body_html": body}
+                        )
+                    )
+                    chunks.append((message, chunk))
+        mails = SafeMail.create(mail_values_list)
+        SafeNotification.create(
+            [
+                {
+                    "author_id": message.author_id.id,
+                    "is_read": True,
+                    "mail_mail_id": mail.id,
+                    "mail_message_id": message.id,
+                    "notification_status": "ready",
+                    "notification_type": "email",
+                    "res_partner_id": partner_id,
+                }
+                for mail, (message, chunk) in zip(mails, chunks, strict=True)
+                for partner_id in chunk
+            ]
+        )
+        return mails

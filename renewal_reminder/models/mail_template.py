@@ -11,6 +11,21 @@ from ..tools import renewal_rules
 # same arguments again and again (every contract due today ends on one of a
 # few dates): each result is computed once per batch.
 MEMOIZED_HELPERS = ("format_date", "format_datetime", "format_amount")
+# What a template says about how its message is sent, beyond its text.
+POST_OPTION_FIELDS = (
+    "attachment_ids",
+    "auto_delete",
+    "email_cc",
+    "email_from",
+    "email_layout_xmlid",
+    "email_to",
+    "lang",
+    "mail_server_id",
+    "partner_to",
+    "reply_to",
+    "report_template_ids",
+    "scheduled_date",
+)
 
 
 def _memoized(function):
@@ -100,49 +115,38 @@ class MailTemplate(models.Model):
     def _renewal_render_inline(self, source, res_ids, helpers=None):
         """Render an inline template ({{ }}) on many records.
 
-        The same as Odoo's inline rendering (same sandbox: checked
-        expressions, restricted builtins, checked values), but each
-        expression is compiled once for the batch instead of once per record.
-        Simple templates and users who may not run template code get Odoo's
-        own rendering, with its checks. A failing expression raises.
+        Odoo's own inline rendering (its sandbox, its checks for users who may
+        not run template code), which renders a whole batch in one call.
         """
         self.ensure_one()
-        model = self.render_model
         source = str(source or "")
         if not source or not res_ids:
             return dict.fromkeys(res_ids, "")
-        if self._renewal_restricted() or not (
-            self._has_unsafe_expression_template_inline_template(source, model)
-        ):
-            return self._render_template(
-                source, model, res_ids, engine="inline_template", add_context=helpers
-            )
-        instructions = [
-            (
-                text,
-                expression
-                and safe_eval.test_expr(
-                    expression, safe_eval._SAFE_OPCODES, mode="eval"
-                ),
-                default,
-            )
-            for text, expression, default in parse_inline_template(source)
-        ]
-        variables = dict(self._render_eval_context(), **(helpers or {}))
-        safe_eval.check_values(variables)
-        variables["__builtins__"] = dict(safe_eval._BUILTINS)
-        results = {}
-        for record in self.env[model].browse(res_ids):
-            scope = dict(variables, object=record)
-            parts = []
-            for text, code, default in instructions:
-                parts.append(text)
-                if code:
-                    value = safe_eval.unsafe_eval(code, scope) or default
-                    if value:
-                        parts.append(str(value))
-            results[record.id] = "".join(parts)
-        return results
+        return self._render_template(
+            source,
+            self.render_model,
+            res_ids,
+            engine="inline_template",
+            add_context=helpers,
+        )
+
+    def _renewal_post_options(self, res_ids):
+        """What the template says about sending, on each of ``res_ids``.
+
+        Odoo's own generation (``_generate_template``), as the composer of
+        ``message_post_with_source`` reads it: the recipients of partner_to,
+        email_to and email_cc (addresses become partners), reply_to, the
+        scheduled date, the attachments and reports, the mail server, the
+        layout and auto_delete. Returns {res_id: values}.
+        """
+        self.ensure_one()
+        if not res_ids:
+            return {}
+        return self._generate_template(
+            res_ids,
+            POST_OPTION_FIELDS,
+            find_or_create_partners=True,
+        )
 
     def _renewal_batch_helpers(self):
         context = self._render_eval_context()

@@ -1,3 +1,4 @@
+import base64
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -402,7 +403,13 @@ class RenewalReminder(models.Model):
         # its email, in one INSERT.
         mails, messages = self._queue(
             [
-                (plan["contract"], plan["recipient"], plan["subject"], plan["body"])
+                {
+                    "contract": plan["contract"],
+                    "recipient": plan["recipient"],
+                    "subject": plan["subject"],
+                    "body": plan["body"],
+                    "template": plan["template"],
+                }
                 for plan in to_send
             ]
         )
@@ -595,6 +602,7 @@ class RenewalReminder(models.Model):
                         ),
                     )
                     continue
+                plan["template"] = template
                 plan["subject"] = values.get("subject") or ""
                 plan["body"] = values.get("body_html") or ""
                 plan["email_from"] = values.get("email_from") or False
@@ -679,20 +687,54 @@ class RenewalReminder(models.Model):
     # Sending
     # ------------------------------------------------------------------
 
-    def _sender_address(self):
-        return (
+    def _sender_address(self, contract=None, template_from=False):
+        """(address, origin) a reminder of ``contract`` is sent from.
+
+        The Settings sender (``renewal_reminder.sender_email``) when there is
+        one; else what the template's sender renders (the standard templates
+        say: the salesperson's address, else the company's); else the
+        salesperson's address, else the company's. ``origin`` says which:
+        "settings", "template", "salesperson" or "company".
+        """
+        settings = (
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("renewal_reminder.sender_email")
             or False
         )
+        if settings or not contract:
+            return settings, settings and "settings"
+        salesperson = contract.user_id.email and contract.user_id.email_formatted
+        company = contract.company_id.email and contract.company_id.email_formatted
+        if template_from:
+            if template_from == salesperson:
+                return template_from, "salesperson"
+            if template_from == company:
+                return template_from, "company"
+            return template_from, "template"
+        if salesperson:
+            return salesperson, "salesperson"
+        return company or False, company and "company"
 
-    def _queue_emails(self):
-        """Queue the emails of these reminders (approved, or sent by hand)."""
+    def _queue_emails(self, template=None):
+        """Queue the emails of these reminders (approved, or sent by hand).
+
+        Each goes out as its stage's template says (or ``template``'s).
+        """
         if not self:
             return self.env["mail.mail"]
         mails, messages = self._queue(
-            [(r.contract_id, r.recipient_id, r.subject, r.draft_body) for r in self]
+            [
+                {
+                    "contract": reminder.contract_id,
+                    "recipient": reminder.recipient_id,
+                    "subject": reminder.subject,
+                    "body": reminder.draft_body,
+                    "template": template
+                    or (reminder.stage_id and reminder.stage_id._template()),
+                }
+                for reminder in self
+            ]
         )
         now = fields.Datetime.now()
         for reminder, mail, message in zip(self, mails, messages, strict=True):
@@ -704,55 +746,116 @@ class RenewalReminder(models.Model):
 
     @api.model
     def _queue(self, items):
-        """Queue an email per (contract, recipient, subject, body) of ``items``.
+        """Queue an email per item of ``items``, as ``message_post`` does.
 
-        Each is logged in its contract's chatter, from the salesperson (or
-        the company) with answers going to the contract's thread. The
-        emails, chatter messages and delivery notifications are written in
-        one go each (``mail.mail._renewal_queue_bulk``); the mail queue is
-        woken up to send them now rather than at its next run. Returns the
-        emails and their messages, in the order of ``items``.
+        Each item holds the contract, the recipient, the subject and body
+        and the template (or False). Each email is posted in its contract's
+        chatter, from the salesperson (or the company) and sent from the
+        address ``_sender_address`` gives, with what the template says
+        (layout, mail server, auto-delete, reply-to, further recipients,
+        attachments and reports, scheduled date), exactly as
+        ``message_post_with_source`` posts it, the whole batch at once
+        (``mail.mail._renewal_post_batch``); the mail queue is woken up to
+        send them now rather than at its next run. Returns the emails to the
+        recipients and their messages, in the order of ``items``.
         """
         if not items:
             return self.env["mail.mail"], self.env["mail.message"]
-        sender = self._sender_address()
-        contracts = self.env["contract.contract"].union(*(item[0] for item in items))
-        reply_to = contracts._notify_get_reply_to()
-        # Read at once what each email shows of its recipient.
-        self.env["res.partner"].union(*(item[1] for item in items)).mapped(
-            "email_formatted"
-        )
-        emails = []
-        for contract, recipient, subject, body in items:
+        options = self._post_options(items)
+        comment = self.env.ref("mail.mt_comment")
+        contracts = self.env["contract.contract"]
+        posts = []
+        for item, opts in zip(items, options, strict=True):
+            contract, recipient = item["contract"], item["recipient"]
+            contracts |= contract
+            template = item.get("template")
+            email_from, _origin = self._sender_address(
+                contract, opts.get("email_from")
+            )
             author = contract.user_id.partner_id or contract.company_id.partner_id
-            email_from = (
-                sender
-                or contract.user_id.email_formatted
-                or contract.company_id.email_formatted
-            )
-            emails.append(
-                {
-                    "res_id": contract.id,
-                    "record_name": contract.display_name,
-                    "subject": subject,
-                    "body": body,
-                    "email_from": email_from,
-                    "reply_to": reply_to.get(contract.id) or email_from,
-                    "author_id": author.id,
-                    "partner_id": recipient.id,
-                }
-            )
-        mails, messages = (
-            self.env["mail.mail"]
-            .sudo()
-            ._renewal_queue_bulk(
-                "contract.contract", self.env.ref("mail.mt_comment"), emails
-            )
-        )
+            post = {
+                "body": Markup(item["body"] or ""),
+                "subject": item["subject"],
+                "message_type": "auto_comment",
+                "subtype_id": comment.id,
+                "author_id": author.id,
+                "email_from": email_from,
+                # The checked recipient stands for the customer the template
+                # names; the template's other recipients come along.
+                "partner_ids": list(
+                    dict.fromkeys(
+                        [recipient.id]
+                        + [
+                            pid
+                            for pid in opts.get("partner_ids") or []
+                            if pid != contract.partner_id.id
+                        ]
+                    )
+                ),
+                # A template writes the whole body (signature included).
+                "email_add_signature": False,
+                "force_send": False,
+            }
+            if template:
+                post.update(
+                    email_layout_xmlid=template.email_layout_xmlid or False,
+                    mail_server_id=template.mail_server_id.id,
+                    mail_auto_delete=template.auto_delete,
+                    attachment_ids=opts.get("attachment_ids") or [],
+                    attachments=opts.get("attachments") or [],
+                )
+                if opts.get("lang"):
+                    post["force_email_lang"] = opts["lang"]
+                if opts.get("reply_to"):
+                    post["reply_to"] = opts["reply_to"]
+                if opts.get("scheduled_date"):
+                    post["scheduled_date"] = opts["scheduled_date"]
+            posts.append(post)
+        records = contracts.browse([item["contract"].id for item in items])
+        messages = self.env["mail.mail"]._renewal_post_batch(records, posts)
+        mails = self.env["mail.mail"]
+        for item, message in zip(items, messages, strict=True):
+            mails |= message.sudo().notification_ids.filtered(
+                lambda n, partner=item["recipient"]: n.res_partner_id == partner
+            )[:1].mail_mail_id
         queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
         if queue:
             queue.sudo()._trigger()
         return mails.sudo(False), messages.sudo(False)
+
+    @api.model
+    def _post_options(self, items):
+        """Per item, what its template says about sending (see _queue)."""
+        by_template = defaultdict(list)
+        for index, item in enumerate(items):
+            if item.get("template"):
+                by_template[item["template"]].append(index)
+        options = [{} for _item in items]
+        for template, indexes in by_template.items():
+            ids = list(dict.fromkeys(items[i]["contract"].id for i in indexes))
+            generated = template._renewal_post_options(ids)
+            copies = template.attachment_ids
+            for i in indexes:
+                values = dict(generated.get(items[i]["contract"].id) or {})
+                # Each message gets its own copy of the template's files,
+                # as the composer gives them (message_post moves them on).
+                if copies:
+                    values["attachment_ids"] = (
+                        copies.copy(
+                            {"res_model": "mail.compose.message", "res_id": 0}
+                        ).ids
+                        if values.get("attachment_ids")
+                        else []
+                    )
+                    values["attachment_ids"].reverse()
+                else:
+                    values["attachment_ids"] = []
+                values["attachments"] = [
+                    (name, base64.b64decode(content))
+                    for name, content in values.get("attachments") or []
+                ]
+                options[i] = values
+        return options
 
     def _schedule_salesperson_activities(self):
         """Tell the salespeople: a review to do, or a renewal to follow up.
@@ -816,33 +919,43 @@ class RenewalReminder(models.Model):
                         "summary": values["summary"],
                     }
                 )
-        Activity._renewal_schedule_bulk("contract.contract", list(wanted.values()))
+        # The activities are the news, not the status they move the
+        # contract to (see _process_due_contracts).
+        Activity.with_context(mail_notrack=True)._renewal_schedule_bulk(
+            "contract.contract", list(wanted.values())
+        )
 
     def _log_problems_in_chatter(self):
-        """Write each data problem in the contract's chatter, all at once."""
+        """Write each data problem in the contract's chatter, all at once.
+
+        As notes from OdooBot, through Odoo's batch logging
+        (``_message_log_batch``): one note per reminder with a problem.
+        """
         problems = self.filtered(lambda r: r.reason_code in DATA_PROBLEM_REASONS)
         if not problems:
             return
-        note = self.env.ref("mail.mt_note")
         reasons = dict(self._fields["reason_code"]._description_selection(self.env))
-        self.env["mail.message"].sudo().create(
-            [
-                {
-                    "model": "contract.contract",
-                    "res_id": reminder.contract_id.id,
-                    "message_type": "notification",
-                    "subtype_id": note.id,
-                    "author_id": self.env.ref("base.partner_root").id,
-                    "body": Markup("<p><strong>%s</strong> %s</p><p>%s</p>")
-                    % (
-                        self.env._("Renewal reminder not sent:"),
-                        reasons.get(reminder.reason_code, ""),
-                        reminder.reason or "",
-                    ),
-                }
-                for reminder in problems
-            ]
-        )
+        # One body per contract and call: a contract with two problems gets
+        # its second note in a second round.
+        rounds = []
+        for reminder in problems:
+            body = Markup("<p><strong>%s</strong> %s</p><p>%s</p>") % (
+                self.env._("Renewal reminder not sent:"),
+                reasons.get(reminder.reason_code, ""),
+                reminder.reason or "",
+            )
+            contract_id = reminder.contract_id.id
+            for bodies in rounds:
+                if contract_id not in bodies:
+                    bodies[contract_id] = body
+                    break
+            else:
+                rounds.append({contract_id: body})
+        Contract = self.env["contract.contract"].sudo()
+        for bodies in rounds:
+            Contract.browse(list(bodies))._message_log_batch(
+                bodies, author_id=self.env.ref("base.partner_root").id
+            )
 
     # ------------------------------------------------------------------
     # Review

@@ -1,34 +1,56 @@
+import re
 from datetime import date
 
-from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
+
+from odoo.addons.mail.tests.common import MockEmail
 
 from .common import RenewalCommon
 
 # Differ by nature between two records made one after the other.
-VOLATILE = {"id", "message_id", "date", "create_date", "write_date", "display_name"}
+VOLATILE = {
+    "id",
+    "message_id",
+    "date",
+    "create_date",
+    "write_date",
+    "display_name",
+    "res_id",
+    "parent_id",
+    "mail_message_id",
+    "mail_mail_id",
+    "read_date",
+}
 
 
 @tagged("post_install", "-at_install")
-class TestRenewalBulkRecords(RenewalCommon):
-    """The daily pass writes emails and activities set-based, in SQL: the
-    rows must be those Odoo's own create writes, field for field."""
+class TestRenewalBulkRecords(RenewalCommon, MockEmail):
+    """The daily pass posts its reminders in batches, through the ORM: what
+    it writes for a contract is what ``message_post_with_source`` writes for
+    the same template on a twin contract, field for field, and its
+    activities are those of ``activity_schedule``."""
 
     maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.contract = cls._create_contract(
-            cls.customer_standard, date_end=date(2027, 3, 31)
+        cls._init_mail_gateway()  # an alias domain, with its bounce address
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.follower = cls.env["res.partner"].create(
+            {"name": "Fiona Follower", "email": "fiona@harbor.example.com"}
         )
+        cls.ours = cls._create_contract(cls.customer_standard)
+        cls.theirs = cls._create_contract(cls.customer_standard)
+        # A follower of the contract hears of the reminder, as in Odoo.
+        (cls.ours | cls.theirs).message_subscribe(partner_ids=cls.follower.ids)
 
-    def _stored(self, records):
+    def _stored(self, records, volatile=VOLATILE):
         fnames = [
             fname
             for fname, field in records._fields.items()
             # Children (notifications, mails) are compared on their own.
-            if field.store and field.type != "one2many" and fname not in VOLATILE
+            if field.store and field.type != "one2many" and fname not in volatile
         ]
         records.invalidate_recordset()
         return [
@@ -36,106 +58,183 @@ class TestRenewalBulkRecords(RenewalCommon):
             for record in records.with_context(active_test=False)
         ]
 
-    def test_an_email_is_written_as_odoo_writes_it(self):
-        contract = self.contract
-        subject = "Your contract ends on 03/31/2027"
-        body = "<p>Dear Harbor Dental, <strong>shall we renew?</strong></p>"
-        mails, messages = self.env["renewal.reminder"]._queue(
-            [(contract, self.customer_standard, subject, body)]
-        )
-        # What the ORM writes for the same email, queued as a notification.
-        orm_mail = (
+    def _anonymous(self, text, contract):
+        """``text`` with what names ``contract`` (its id, its portal token)
+        replaced, so that two contracts' emails compare."""
+        text = str(text or "")
+        for value in (contract.access_token, contract.id):
+            text = text.replace(str(value), "<contract>")
+        # The signed links of the buttons sign the contract's id.
+        return re.sub(r"hash=[0-9a-f]+", "hash=<signed>", text)
+
+    def _mail_values(self, contract, message):
+        mails = (
             self.env["mail.mail"]
             .sudo()
-            .create(
-                {
-                    "model": "contract.contract",
-                    "res_id": contract.id,
-                    "message_type": "auto_comment",
-                    "subtype_id": self.env.ref("mail.mt_comment").id,
-                    "subject": subject,
-                    "body": body,
-                    "body_html": body,
-                    "email_from": messages.email_from,
-                    "reply_to": messages.reply_to,
-                    "author_id": self.salesperson.partner_id.id,
-                    "partner_ids": [Command.link(self.customer_standard.id)],
-                    "recipient_ids": [Command.link(self.customer_standard.id)],
-                    "is_notification": True,
-                    "auto_delete": False,
-                }
-            )
+            .search([("mail_message_id", "=", message.id)], order="id")
         )
-        orm_notification = (
+        values = self._stored(mails)
+        for mail, item in zip(mails, values, strict=True):
+            item["body_html"] = self._anonymous(mail.body_html, contract)
+            item["headers"] = self._anonymous(mail.headers, contract)
+            item["references"] = mail.references.replace(
+                message.message_id, "<self>"
+            )
+        return values
+
+    def setUp(self):
+        super().setUp()
+        self._activities_seen = []
+
+    def _post_both(self, day):
+        """Our pass on ``ours``; message_post_with_source on ``theirs``."""
+        with freeze_time(day), self.mock_mail_gateway():
+            reminders = self.env["renewal.reminder"]._process_due_contracts(
+                self.ours, fields_date(day)
+            )
+            reminder = reminders.filtered(lambda r: r.state == "queued")
+            self.assertEqual(len(reminder), 1)
+            # Odoo's composer finds the author from the template's sender.
+            theirs = self.theirs.message_post_with_source(
+                reminder.stage_id._template(),
+                message_type="auto_comment",
+                subtype_xmlid="mail.mt_comment",
+                force_send=False,
+            )
+            # And the follow-up activity, as activity_schedule gives it.
+            for activity in self.ours.activity_ids.filtered(
+                lambda a: a.id not in self._activities_seen
+            ):
+                self._activities_seen.append(activity.id)
+                self.theirs.with_context(
+                    mail_activity_quick_update=True
+                ).activity_schedule(
+                    activity_type_id=activity.activity_type_id.id,
+                    summary=activity.summary,
+                    user_id=activity.user_id.id,
+                    date_deadline=activity.date_deadline,
+                )
+        self.env.flush_all()
+        return reminder, reminder.message_id, theirs
+
+    def test_a_reminder_is_what_message_post_with_source_writes(self):
+        reminder, ours, theirs = self._post_both("2027-03-01")
+        # The message, field by field (company, alias domain, author, layout,
+        # signature flag, reply-to, recipients...).
+        self.assertEqual(self._stored(ours), self._stored(theirs))
+        self.assertEqual(ours.record_company_id, self.company)
+        self.assertEqual(ours.record_alias_domain_id, self.mail_alias_domain)
+        self.assertIn(self.mail_alias_domain.bounce_email, reminder.mail_id.headers)
+        self.assertEqual(ours.author_id, self.salesperson.partner_id)
+        self.assertEqual(ours.email_from, self.salesperson.email_formatted)
+        # Threaded on the contract's first message, as Odoo threads it.
+        self.assertEqual(
+            ours.parent_id, (self.ours.message_ids - ours).sorted("id")[:1]
+        )
+        self.assertEqual(
+            theirs.parent_id, (self.theirs.message_ids - theirs).sorted("id")[:1]
+        )
+        # The emails: the customer's and the follower's, in Odoo's layout,
+        # with the same headers and references.
+        our_mails = self._mail_values(self.ours, ours)
+        self.assertEqual(our_mails, self._mail_values(self.theirs, theirs))
+        self.assertEqual(len(our_mails), 2)
+        self.assertEqual(reminder.mail_id.recipient_ids, self.customer_standard)
+        self.assertIn("<html", reminder.mail_id.body_html)
+        self.assertIn("Harbor Dental", reminder.mail_id.body_html)
+        self.assertEqual(reminder.mail_id.references, ours.message_id)
+        # The notifications, with their author.
+        self.assertEqual(
+            self._stored(ours.notification_ids.sorted("res_partner_id")),
+            self._stored(theirs.notification_ids.sorted("res_partner_id")),
+        )
+        self.assertEqual(
+            ours.notification_ids.author_id, self.salesperson.partner_id
+        )
+        self.assertEqual(
+            ours.notification_ids.res_partner_id,
+            self.customer_standard | self.follower,
+        )
+        # The followers.
+        self.assertEqual(
+            self.ours.message_partner_ids, self.theirs.message_partner_ids
+        )
+        self.assertIn(self.salesperson.partner_id, self.ours.message_partner_ids)
+        # The salesperson's follow-up.
+        self.assertTrue(self.ours.activity_ids)
+        self.assertEqual(
+            self._stored(self.ours.activity_ids), self._stored(self.theirs.activity_ids)
+        )
+
+    def test_successive_reminders_thread_and_match_odoo(self):
+        first, first_ours, first_theirs = self._post_both("2027-03-01")
+        second, ours, theirs = self._post_both("2027-03-16")
+        self.assertEqual(self._stored(ours), self._stored(theirs))
+        self.assertEqual(
+            second.mail_id.references.split(),
+            [first_ours.message_id, ours.message_id],
+        )
+        self.assertEqual(
+            self._mail_values(self.ours, ours)[0]["references"].replace(
+                first_ours.message_id, "<first>"
+            ),
+            self._mail_values(self.theirs, theirs)[0]["references"].replace(
+                first_theirs.message_id, "<first>"
+            ),
+        )
+        self.assertEqual(ours.parent_id, first_ours.parent_id or first_ours)
+        self.assertEqual(theirs.parent_id, first_theirs.parent_id or first_theirs)
+
+    def test_a_failed_reminder_reaches_the_salesperson(self):
+        reminder, message, _theirs = self._post_both("2027-03-01")
+        with self.mock_mail_gateway():
+            self.connect_mocked.side_effect = ConnectionRefusedError("refused")
+            for _attempt in range(3):
+                self.env["mail.mail"].sudo().process_email_queue(
+                    ids=reminder.mail_id.ids
+                )
+        self.assertEqual(reminder.state, "failed")
+        # The author's failure list and the record's error flag, as in Odoo.
+        self.assertTrue(self.ours.with_user(self.salesperson).message_has_error)
+        failures = (
             self.env["mail.notification"]
             .sudo()
-            .create(
-                {
-                    "mail_message_id": orm_mail.mail_message_id.id,
-                    "mail_mail_id": orm_mail.id,
-                    "res_partner_id": self.customer_standard.id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
+            .search(
+                [
+                    ("author_id", "=", self.salesperson.partner_id.id),
+                    ("notification_status", "=", "exception"),
+                ]
             )
         )
-        self.env.flush_all()
+        self.assertIn(message, failures.mail_message_id)
 
-        self.assertEqual(messages.email_from, self.salesperson.email_formatted)
-        self.assertIn(f"-{contract.id}-contract.contract@", messages.message_id)
-        self.assertEqual(self._stored(messages), self._stored(orm_mail.mail_message_id))
-        mail_fields = self._stored(mails)[0]
-        orm_mail_fields = self._stored(orm_mail)[0]
-        for fields_ in (mail_fields, orm_mail_fields):
-            fields_.pop("mail_message_id")
-        self.assertEqual(mail_fields, orm_mail_fields)
-        notification = messages.notification_ids
-        for fields_ in (
-            notification_fields := self._stored(notification)[0],
-            orm_notification_fields := self._stored(orm_notification)[0],
-        ):
-            fields_.pop("mail_message_id")
-            fields_.pop("mail_mail_id")
-            fields_.pop("read_date")
-        self.assertEqual(notification_fields, orm_notification_fields)
-        # And the contract's chatter shows both alike.
-        self.assertEqual(
-            contract.message_ids.filtered(lambda m: m.subject == subject),
-            messages | orm_mail.mail_message_id,
-        )
-
-    def test_an_activity_is_written_as_odoo_writes_it(self):
-        contract = self.contract
+    def test_an_activity_is_what_activity_schedule_writes(self):
         follow_up = self.env.ref(
             "renewal_reminder.mail_activity_type_renewal_follow_up"
         )
         values = {
-            "res_id": contract.id,
             "activity_type_id": follow_up.id,
             "user_id": self.salesperson.id,
             "date_deadline": date(2027, 3, 4),
             "summary": "Follow up the renewal reminder sent to Harbor Dental",
         }
-        activity = (
-            self.env["mail.activity"]
-            .sudo()
-            ._renewal_schedule_bulk("contract.contract", [values])
+        Activity = self.env["mail.activity"].sudo()
+        ours = Activity._renewal_schedule_bulk(
+            "contract.contract", [dict(values, res_id=self.ours.id)]
         )
-        orm_activity = (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(
-                dict(
-                    values,
-                    res_model_id=self.env["ir.model"]._get_id("contract.contract"),
-                    automated=True,
-                )
-            )
-        )
+        theirs = self.theirs.with_context(
+            mail_activity_quick_update=True
+        ).activity_schedule(**values)
         self.env.flush_all()
-        self.assertEqual(self._stored(activity), self._stored(orm_activity))
-        self.assertEqual(activity.res_name, contract.display_name)
-        self.assertEqual(contract.activity_ids, activity | orm_activity)
-        self.assertIn(self.salesperson.partner_id, contract.message_partner_ids)
+        self.assertEqual(
+            self._stored(ours, VOLATILE - {"res_id"} | {"res_id"}),
+            self._stored(theirs, VOLATILE),
+        )
+        self.assertEqual(ours.res_name, self.ours.display_name)
+        self.assertTrue(ours.automated)
+        self.assertEqual(self.ours.activity_ids, ours)
+        self.assertIn(self.salesperson.partner_id, self.ours.message_partner_ids)
+
+
+def fields_date(day):
+    return date.fromisoformat(day)
