@@ -12,6 +12,20 @@ from odoo.tools import SQL, clean_context, split_every
 OUTGOING_TYPES = ("comment", "auto_comment", "email", "email_outgoing")
 REFERENCE_CANDIDATES = 16
 REFERENCE_ANCESTORS = 3
+# What a message shows in its layout, for a message that is not posted.
+MESSAGE_PREVIEW_FIELDS = (
+    "author_id",
+    "body",
+    "email_add_signature",
+    "email_from",
+    "email_layout_xmlid",
+    "message_type",
+    "model",
+    "record_name",
+    "res_id",
+    "subject",
+    "subtype_id",
+)
 
 
 class MailMail(models.Model):
@@ -27,6 +41,73 @@ class MailMail(models.Model):
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        mails = super().create(vals_list)
+        # A reminder whose message was scheduled (the template's scheduled
+        # date) gets its email when Odoo's schedule sends it.
+        mails._renewal_link_reminders()
+        return mails
+
+    def _renewal_link_reminders(self):
+        """Give the reminders still without an email theirs, once it exists."""
+        messages = self.sudo().mail_message_id.filtered(
+            lambda message: message.model == "contract.contract"
+        )
+        if not messages:
+            return
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search([("message_id", "in", messages.ids), ("mail_id", "=", False)])
+        )
+        for reminder in reminders:
+            reminder.mail_id = self.sudo().filtered(
+                lambda mail, r=reminder: mail.mail_message_id == r.message_id
+                and r.recipient_id in mail.recipient_ids
+            )[:1]
+
+    @api.model
+    def _renewal_render_layout(self, record, recipient, values):
+        """The email Odoo's layout makes for ``recipient`` of a message.
+
+        ``values`` are those message_post would get (body, author_id,
+        message_type, subtype_id, email_layout_xmlid, force_email_lang...);
+        nothing is posted. What a customer's email looks like, for a test.
+        """
+        msg_vals = dict(
+            values,
+            model=record._name,
+            res_id=record.id,
+            partner_ids=recipient.ids,
+            tracking_value_ids=[],
+        )
+        msg_vals.setdefault("record_name", record.sudo().display_name)
+        Message = self.env["mail.message"]
+        # The body as the message would store it (sanitized).
+        msg_vals["body"] = Message._fields["body"].convert_to_cache(
+            msg_vals.get("body") or "", Message
+        )
+        message = Message.new(
+            {key: val for key, val in msg_vals.items() if key in MESSAGE_PREVIEW_FIELDS}
+        )
+        data = self.env["mail.followers"]._get_recipient_data(
+            record, msg_vals["message_type"], msg_vals["subtype_id"], recipient.ids
+        )[record.id][recipient.id]
+        for _lang, render_values, group in (
+            record._notify_get_classified_recipients_iterator(
+                message,
+                [dict(data, notif="email")],
+                msg_vals=msg_vals,
+                force_email_lang=values.get("force_email_lang"),
+            )
+        ):
+            if recipient.id in group["recipients"]:
+                return record._notify_by_email_render_layout(
+                    message, group, msg_vals=msg_vals, render_values=render_values
+                )
+        return values.get("body")
 
     @api.model
     def _renewal_post_batch(self, records, posts):

@@ -742,7 +742,7 @@ class RenewalReminder(models.Model):
             reminder.message_id = message
             reminder.email_to = reminder.recipient_id.email_formatted
         self.write({"state": "queued", "queued_date": now, "draft_body": False})
-        return mails
+        return self.env["mail.mail"].union(*mails)
 
     @api.model
     def _queue(self, items):
@@ -756,11 +756,12 @@ class RenewalReminder(models.Model):
         attachments and reports, scheduled date), exactly as
         ``message_post_with_source`` posts it, the whole batch at once
         (``mail.mail._renewal_post_batch``); the mail queue is woken up to
-        send them now rather than at its next run. Returns the emails to the
-        recipients and their messages, in the order of ``items``.
+        send them now rather than at its next run. Returns the list of the
+        recipients' emails (an empty one for a scheduled message) and the
+        messages, in the order of ``items``.
         """
         if not items:
-            return self.env["mail.mail"], self.env["mail.message"]
+            return [], self.env["mail.message"]
         options = self._post_options(items)
         comment = self.env.ref("mail.mt_comment")
         contracts = self.env["contract.contract"]
@@ -813,15 +814,20 @@ class RenewalReminder(models.Model):
             posts.append(post)
         records = contracts.browse([item["contract"].id for item in items])
         messages = self.env["mail.mail"]._renewal_post_batch(records, posts)
-        mails = self.env["mail.mail"]
-        for item, message in zip(items, messages, strict=True):
-            mails |= message.sudo().notification_ids.filtered(
+        # The recipient's email (none yet for a message the template
+        # schedules: it is linked when Odoo sends it, see mail.mail.create).
+        mails = [
+            message.sudo()
+            .notification_ids.filtered(
                 lambda n, partner=item["recipient"]: n.res_partner_id == partner
-            )[:1].mail_mail_id
+            )[:1]
+            .mail_mail_id.sudo(False)
+            for item, message in zip(items, messages, strict=True)
+        ]
         queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
         if queue:
             queue.sudo()._trigger()
-        return mails.sudo(False), messages.sudo(False)
+        return mails, messages.sudo(False)
 
     @api.model
     def _post_options(self, items):

@@ -42,6 +42,23 @@ class RenewalPolicyPreview(models.TransientModel):
             )
         return result
 
+    def _sender_text(self, values):
+        """Who the customer's email of ``values`` comes from, and why."""
+        address, origin = self.env["renewal.reminder"]._sender_address(
+            self.contract_id, values.get("email_from")
+        )
+        origins = {
+            "settings": self.env._("the sender of the Renewals settings"),
+            "template": self.env._("the template's sender"),
+            "salesperson": self.env._("the salesperson's address"),
+            "company": self.env._("the company's address"),
+        }
+        if not address:
+            return address, self.env._("no sender address: set one in Settings")
+        return address, self.env._(
+            "From %(address)s (%(origin)s)", address=address, origin=origins[origin]
+        )
+
     @api.depends("policy_id", "contract_id")
     def _compute_timeline(self):
         for wizard in self:
@@ -56,9 +73,11 @@ class RenewalPolicyPreview(models.TransientModel):
                     content = Markup('<p class="text-danger">%s</p>') % values
                 else:
                     content = Markup(
+                        '<p class="text-muted o_renewal_sender">%s</p>'
                         "<p><strong>%s</strong></p>"
                         '<div class="border p-2 mb-3">%s</div>'
                     ) % (
+                        wizard._sender_text(values)[1],
                         values.get("subject") or "",
                         Markup(values.get("body_html") or ""),
                     )
@@ -66,15 +85,46 @@ class RenewalPolicyPreview(models.TransientModel):
             wizard.timeline = Markup("").join(blocks)
 
     def action_send_test(self):
-        """Send every stage's message to the current user, not the customer."""
+        """Send every stage's message to the current user, not the customer.
+
+        Each is the email the customer gets (Odoo's layout for the customer,
+        the same sender, reply-to and mail server), only addressed to the
+        user and marked as a test; nothing is posted on the contract.
+        """
         self.ensure_one()
         email_to = self.env.user.email_formatted
         if not self.env.user.email:
             raise UserError(self.env._("Set an email address on your user first."))
+        contract = self.contract_id
+        recipient = contract._renewal_recipient()
+        Mail = self.env["mail.mail"].sudo()
+        comment = self.env.ref("mail.mt_comment")
+        reply_to = contract._notify_get_reply_to(default=False).get(contract.id)
         values = []
         for stage, _day, rendered in self._stage_messages():
             if isinstance(rendered, Exception):
                 continue
+            template = stage._template()
+            options = template._generate_template(contract.ids, ("lang", "reply_to"))[
+                contract.id
+            ]
+            email_from = self._sender_text(rendered)[0] or email_to
+            author = contract.user_id.partner_id or contract.company_id.partner_id
+            body = Markup(rendered.get("body_html") or "")
+            body_html = Mail._renewal_render_layout(
+                contract,
+                recipient,
+                {
+                    "body": body,
+                    "author_id": author.id,
+                    "email_from": email_from,
+                    "message_type": "auto_comment",
+                    "subtype_id": comment.id,
+                    "email_add_signature": False,
+                    "email_layout_xmlid": template.email_layout_xmlid or False,
+                    "force_email_lang": options.get("lang"),
+                },
+            )
             values.append(
                 {
                     "subject": self.env._(
@@ -82,14 +132,16 @@ class RenewalPolicyPreview(models.TransientModel):
                         days=stage.days_before,
                         subject=rendered.get("subject") or "",
                     ),
-                    "body_html": rendered.get("body_html"),
-                    "email_from": rendered.get("email_from")
-                    or self.env.user.email_formatted,
+                    "body": body,
+                    "body_html": body_html,
+                    "email_from": email_from,
+                    "reply_to": options.get("reply_to") or reply_to or email_from,
+                    "mail_server_id": template.mail_server_id.id,
                     "email_to": email_to,
                     "auto_delete": True,
                 }
             )
-        self.env["mail.mail"].sudo().create(values)
+        Mail.create(values)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
