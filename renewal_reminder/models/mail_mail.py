@@ -222,6 +222,13 @@ class MailMail(models.Model):
         missing = records.sudo().filtered(lambda record: not record.access_token)
         for record in missing.with_context(mail_notrack=True):
             record.access_token = str(uuid.uuid4())
+        # What the portal reads of each record's customer for its links
+        # (signup data), read once for the batch.
+        customers = self.env["res.partner"].union(
+            *records._mail_get_partners(introspect_fields=False).values()
+        )
+        customers.sudo().mapped("child_ids")
+        customers.sudo().mapped("user_ids")
 
     @api.model
     def _renewal_thread_parents(self, records):

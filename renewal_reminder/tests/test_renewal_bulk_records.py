@@ -1,6 +1,10 @@
+import gc
 import re
+from contextlib import ExitStack
 from datetime import date
+from unittest.mock import patch
 
+from odoo import api
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -234,6 +238,81 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
         self.assertTrue(ours.automated)
         self.assertEqual(self.ours.activity_ids, ours)
         self.assertIn(self.salesperson.partner_id, self.ours.message_partner_ids)
+
+
+    def _due_contracts(self, count):
+        """``count`` due contracts, each with a customer of its own."""
+        customers = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Customer {count}-{index}",
+                    "email": f"customer{count}-{index}@example.com",
+                    "renewal_tier_id": self.tier_standard.id,
+                }
+                for index in range(count)
+            ]
+        )
+        return self.env["contract.contract"].union(
+            *(self._create_contract(customer) for customer in customers)
+        )
+
+    def test_every_record_is_created_through_the_orm_in_one_create(self):
+        contracts = self._due_contracts(4)
+        calls = {}
+        with ExitStack() as stack:
+            for model in (
+                "mail.message",
+                "mail.mail",
+                "mail.notification",
+                "mail.activity",
+            ):
+                cls = type(self.env[model])
+                stack.enter_context(
+                    patch.object(cls, "create", _counted(cls.create, model, calls))
+                )
+            stack.enter_context(freeze_time("2027-03-01"))
+            stack.enter_context(self.mock_mail_gateway())
+            self.env["renewal.reminder"]._process_due_contracts(
+                contracts, date(2027, 3, 1)
+            )
+        # Each of the four contracts' rows, in one create per model.
+        self.assertEqual(calls["mail.message"], [4])
+        self.assertEqual(calls["mail.mail"], [4])
+        self.assertEqual(calls["mail.notification"], [4])
+        self.assertEqual(calls["mail.activity"], [4])
+
+    def test_the_queries_do_not_grow_with_the_customers_of_a_batch(self):
+        def queries(contracts):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            gc.collect()
+            gc.disable()
+            try:
+                before = self.env.cr.sql_log_count
+                with freeze_time("2027-03-01"), self.mock_mail_gateway():
+                    self.env["renewal.reminder"]._process_due_contracts(
+                        contracts, date(2027, 3, 1)
+                    )
+                    self.env.flush_all()
+                return self.env.cr.sql_log_count - before
+            finally:
+                gc.enable()
+
+        queries(self._due_contracts(2))  # warm the caches
+        self.assertEqual(
+            queries(self._due_contracts(5)), queries(self._due_contracts(25))
+        )
+
+
+def _counted(original, model, calls):
+    """``original`` create, counting the records of each call in ``calls``."""
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        calls.setdefault(model, []).append(len(vals_list))
+        return original(self, vals_list)
+
+    return create
 
 
 def fields_date(day):
