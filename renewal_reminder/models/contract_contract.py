@@ -34,7 +34,9 @@ FIRST_DAY_PARAM = "renewal_reminder.first_day"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
 # What a Renewals / Manager may change on a contract, even without the
 # contract rights OCA ``contract`` gives to accountants.
-MANAGER_FIELDS = frozenset({"renewal_tier_id", "renewal_policy_id"})
+MANAGER_FIELDS = frozenset(
+    {"renewal_tier_id", "renewal_policy_id", "renewal_policy_manual"}
+)
 # Renewal fields no person writes: they are computed, or they change only
 # through the actions that check them (mark lost, reopen).
 TECHNICAL_FIELDS = frozenset(
@@ -105,6 +107,14 @@ class ContractContract(models.Model):
         check_company=True,
         help="Chosen from the tier, billing rhythm and value; pick another one "
         "to override it for this contract.",
+    )
+    renewal_policy_manual = fields.Boolean(
+        groups="base.group_user",
+        string="Policy Chosen by Hand",
+        copy=False,
+        tracking=True,
+        help="A Renewals manager chose this contract's policy: it stays until "
+        "they reset it to the automatic choice.",
     )
     renewal_policy_reason = fields.Char(
         groups="base.group_user",
@@ -247,7 +257,7 @@ class ContractContract(models.Model):
         """Return {contract: (policy, reason)} for the policy each contract gets
         from its tier, billing rhythm, value and company, in one pass."""
         Policy = self.env["renewal.policy"].sudo()
-        policies = Policy.search([])
+        policies = Policy.with_context(active_test=True).search([])
         candidates = [policy._as_candidate() for policy in policies]
         by_id = {policy.id: policy for policy in policies}
         default_policy = Policy.browse(
@@ -296,14 +306,42 @@ class ContractContract(models.Model):
         "renewal_tier_id",
         "renewal_billing_rhythm",
         "renewal_recurring_value",
+        "renewal_policy_manual",
     )
     def _compute_renewal_policy_id(self):
         automatic = self._renewal_automatic_policies()
         for contract in self:
-            contract.renewal_policy_id = automatic[contract][0].sudo(False)
+            if contract.renewal_policy_manual and contract.renewal_policy_id:
+                # Chosen by hand: it stays until a manager resets it.
+                contract.renewal_policy_id = contract.renewal_policy_id
+            else:
+                contract.renewal_policy_id = automatic[contract][0].sudo(False)
+
+    @api.model
+    def _renewal_reassign_policies(self):
+        """Give every contract whose policy is not chosen by hand the policy
+        the rules choose now (a policy, a tier's default or the Settings'
+        default changed). Archived contracts keep theirs, as history.
+        Set-based; the chatter does not track each one."""
+        contracts = (
+            self.env["contract.contract"]
+            .sudo()
+            .with_context(mail_notrack=True)
+            .search(
+                [("contract_type", "=", "sale"), ("renewal_policy_manual", "=", False)]
+            )
+        )
+        if contracts:
+            self.env.add_to_compute(self._fields["renewal_policy_id"], contracts)
+            contracts._recompute_recordset(["renewal_policy_id"])
+
+    def action_renewal_reset_policy(self):
+        """Back to the policy the rules choose (Renewals managers)."""
+        self.write({"renewal_policy_manual": False})
 
     @api.depends(
         "renewal_policy_id",
+        "renewal_policy_manual",
         "contract_type",
         "company_id",
         "renewal_tier_id",
@@ -321,10 +359,17 @@ class ContractContract(models.Model):
                     if contract.contract_type == "sale"
                     else False
                 )
-            elif contract.renewal_policy_id == policy:
-                contract.renewal_policy_reason = reason
+            elif contract.renewal_policy_manual:
+                contract.renewal_policy_reason = (
+                    self.env._(
+                        "Chosen by hand (the rules would choose %(policy)s)",
+                        policy=policy.name,
+                    )
+                    if policy and policy != contract.renewal_policy_id
+                    else self.env._("Chosen by hand")
+                )
             else:
-                contract.renewal_policy_reason = self.env._("Chosen by hand")
+                contract.renewal_policy_reason = reason
 
     @api.depends("date_end")
     def _compute_renewal_cycle_end(self):
@@ -583,12 +628,22 @@ class ContractContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [self._renewal_note_policy_choice(vals) for vals in vals_list]
         if not self.env.su:
             for vals in vals_list:
                 self._renewal_check_fields_written(vals)
         return super().create(vals_list)
 
+    @api.model
+    def _renewal_note_policy_choice(self, vals):
+        """A policy written by a person is chosen by hand; clearing it, or
+        resetting the flag, gives the contract back to the rules."""
+        if "renewal_policy_id" in vals and "renewal_policy_manual" not in vals:
+            vals = dict(vals, renewal_policy_manual=bool(vals["renewal_policy_id"]))
+        return vals
+
     def write(self, vals):
+        vals = self._renewal_note_policy_choice(vals)
         if not self.env.su:
             self._renewal_check_fields_written(vals)
             if set(vals) <= MANAGER_FIELDS and not self.env[

@@ -10,6 +10,12 @@ BILLING_RHYTHMS = [
 ]
 
 
+# What decides which contracts a policy is for: a change reaches them.
+ASSIGNMENT_FIELDS = frozenset(
+    {"active", "sequence", "company_id", "tier_id", "billing_rhythm", "min_recurring_value"}
+)
+
+
 class RenewalPolicy(models.Model):
     _name = "renewal.policy"
     _description = "Renewal Reminder Policy"
@@ -106,7 +112,14 @@ class RenewalPolicy(models.Model):
         policies = super().create(vals_list)
         # One2many values are not validated by @api.constrains on create.
         policies._check_stage_list()
+        self.env["contract.contract"]._renewal_reassign_policies()
         return policies
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ASSIGNMENT_FIELDS & set(vals):
+            self.env["contract.contract"]._renewal_reassign_policies()
+        return result
 
     @api.constrains("stage_ids")
     def _check_stage_list(self):

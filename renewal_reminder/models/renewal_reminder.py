@@ -1,7 +1,6 @@
 import base64
 import logging
 from collections import defaultdict
-from datetime import timedelta
 
 import psycopg2
 from markupsafe import Markup
@@ -369,10 +368,11 @@ class RenewalReminder(models.Model):
         except Exception as error:  # noqa: BLE001 - replayed one by one below
             if _stops_the_pass(error):
                 raise
-            _logger.info(
+            _logger.warning(
                 "Renewal pass: a batch of %s contracts failed; replaying it "
                 "contract by contract",
                 len(contracts),
+                exc_info=True,
             )
         reminders = self.browse()
         failures = {}
@@ -426,7 +426,9 @@ class RenewalReminder(models.Model):
         )
         recovered = contracts.filtered("renewal_pass_error_date")
         if recovered:
-            recovered.write({"renewal_pass_error": False, "renewal_pass_error_date": False})
+            recovered.write(
+                {"renewal_pass_error": False, "renewal_pass_error_date": False}
+            )
         return reminders
 
     @api.model
@@ -770,9 +772,7 @@ class RenewalReminder(models.Model):
             contract, recipient = item["contract"], item["recipient"]
             contracts |= contract
             template = item.get("template")
-            email_from, _origin = self._sender_address(
-                contract, opts.get("email_from")
-            )
+            email_from, _origin = self._sender_address(contract, opts.get("email_from"))
             author = contract.user_id.partner_id or contract.company_id.partner_id
             post = {
                 "body": Markup(item["body"] or ""),

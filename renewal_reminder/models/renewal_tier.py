@@ -46,6 +46,13 @@ class RenewalTier(models.Model):
         ),
     ]
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"policy_id", "active"} & set(vals):
+            # A tier's default policy reaches the contracts it decides.
+            self.env["contract.contract"]._renewal_reassign_policies()
+        return result
+
     def _compute_partner_count(self):
         counts = dict(
             self.env["res.partner"]._read_group(

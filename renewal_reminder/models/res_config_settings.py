@@ -129,7 +129,11 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
+        Parameters = self.env["ir.config_parameter"].sudo()
+        default_before = Parameters.get_param("renewal_reminder.default_policy_id")
         result = super().set_values()
+        if Parameters.get_param("renewal_reminder.default_policy_id") != default_before:
+            self.env["contract.contract"]._renewal_reassign_policies()
         self.env["renewal.reminder"].sudo()._set_parallel_passes(
             self.renewal_parallel_passes
         )

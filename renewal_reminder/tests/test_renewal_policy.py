@@ -137,7 +137,10 @@ class TestRenewalPolicy(RenewalCommon):
         self.assertEqual(contract.renewal_policy_id, self.policy_standard)
         contract.renewal_policy_id = self.policy_gold
         self.assertEqual(contract.renewal_policy_id, self.policy_gold)
-        self.assertEqual(contract.renewal_policy_reason, "Chosen by hand")
+        self.assertEqual(
+            contract.renewal_policy_reason,
+            "Chosen by hand (the rules would choose Standard)",
+        )
 
     def test_tier_default_then_settings_default(self):
         platinum = self.env["renewal.tier"].create(

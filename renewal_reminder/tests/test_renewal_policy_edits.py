@@ -4,6 +4,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
@@ -193,6 +194,8 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.env["ir.config_parameter"].set_param(
             "renewal_reminder.first_day", "2027-01-01"
         )
+        # The parameter is cached beyond this test's transaction.
+        self.addCleanup(self.env.registry.clear_cache)
         history = self._create_contract(self.customer_standard, date_end=date(2026, 12, 15))
         late = self._create_contract(self.customer_standard, date_end=date(2027, 1, 20))
         self.assertFalse(history.renewal_next_date)
@@ -208,3 +211,68 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
             .mapped("days_before"),
             [15],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalPolicyAssignment(RenewalCommon):
+    """A policy's, a tier's or the Settings' change reaches existing contracts."""
+
+    def test_a_new_or_edited_policy_reaches_existing_contracts(self):
+        contract = self._create_contract(self.customer_standard)
+        self.assertEqual(contract.renewal_policy_id, self.policy_standard)
+        closer = self.env["renewal.policy"].with_user(self.manager).create(
+            {
+                "name": "Standard, big accounts",
+                "tier_id": self.tier_standard.id,
+                "min_recurring_value": 10000,
+                "stage_ids": [Command.create({"days_before": 20})],
+            }
+        )
+        self.assertEqual(contract.renewal_policy_id, closer)
+        self.assertIn("10,000", contract.renewal_policy_reason)
+        closer.with_user(self.manager).min_recurring_value = 50000
+        self.assertEqual(contract.renewal_policy_id, self.policy_standard)
+        closer.with_user(self.manager).min_recurring_value = 1000
+        self.assertEqual(contract.renewal_policy_id, closer)
+        closer.with_user(self.manager).active = False
+        self.assertEqual(contract.renewal_policy_id, self.policy_standard)
+
+    def test_a_tiers_default_and_the_settings_default_reach_existing_contracts(self):
+        tier = self.env["renewal.tier"].create({"name": "Partner programme"})
+        customer = self.env["res.partner"].create(
+            {"name": "Programme member", "is_company": True, "renewal_tier_id": tier.id}
+        )
+        contract = self._create_contract(customer)
+        fallback = contract.renewal_policy_id
+        special = self.env["renewal.policy"].create(
+            {
+                "name": "Programme",
+                "min_recurring_value": 999999999,
+                "stage_ids": [Command.create({"days_before": 10})],
+            }
+        )
+        tier.with_user(self.manager).policy_id = special
+        self.assertEqual(contract.renewal_policy_id, special)
+        self.assertIn("Partner programme", contract.renewal_policy_reason)
+        tier.with_user(self.manager).policy_id = False
+        self.assertEqual(contract.renewal_policy_id, fallback)
+
+    def test_a_policy_chosen_by_hand_stays_until_a_manager_resets_it(self):
+        contract = self._create_contract(self.customer_standard)
+        contract.with_user(self.manager).renewal_policy_id = self.policy_gold
+        self.assertTrue(contract.renewal_policy_manual)
+        self.assertEqual(
+            contract.renewal_policy_reason,
+            f"Chosen by hand (the rules would choose {self.policy_standard.name})",
+        )
+        # Rules that change do not undo a person's choice.
+        self.policy_standard.with_user(self.manager).sequence = 1
+        self.tier_standard.with_user(self.manager).policy_id = self.policy_standard
+        self.assertEqual(contract.renewal_policy_id, self.policy_gold)
+        # A salesperson cannot reset it.
+        with self.assertRaises(AccessError):
+            contract.with_user(self.salesperson).action_renewal_reset_policy()
+        contract.with_user(self.manager).action_renewal_reset_policy()
+        self.assertFalse(contract.renewal_policy_manual)
+        self.assertEqual(contract.renewal_policy_id, self.policy_standard)
+        self.assertNotIn("hand", contract.renewal_policy_reason)

@@ -7,7 +7,9 @@ from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
 from odoo.tools import mute_logger
 
 # Far before any demo contract's dates, so only this test's contracts are due.
-TODAY = date(2030, 1, 1)
+TODAY = date(2020, 1, 1)
+FIRST_DAY = "renewal_reminder.first_day"
+PARAMETERS = ("renewal_reminder.batch_size", FIRST_DAY)
 
 
 @tagged("post_install", "-at_install")
@@ -59,8 +61,8 @@ class TestRenewalWorkers(BaseCase):
                                 "price_unit": 10.0,
                                 "recurring_rule_type": "monthly",
                                 "recurring_interval": 1,
-                                "date_start": date(2029, 1, 1),
-                                "date_end": date(2030, 1, 20),
+                                "date_start": date(2019, 1, 1),
+                                "date_end": date(2020, 1, 20),
                             }
                         )
                     ],
@@ -220,11 +222,15 @@ class TestRenewalWorkers(BaseCase):
         (last_trigger,) = cr.fetchone()
         cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_progress")
         (last_progress,) = cr.fetchone()
-        cr.execute(
-            "SELECT value FROM ir_config_parameter WHERE key = %s",
-            ["renewal_reminder.batch_size"],
+        saved = {}
+        for key in PARAMETERS:
+            cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [key])
+            saved[key] = cr.fetchone()
+        # The pinned dates lie before the day the add-on started reminding
+        # in this database: reminders start in 2019 here.
+        api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(
+            FIRST_DAY, "2019-01-01"
         )
-        batch_size = cr.fetchone()
 
         def restore():
             cr = self.connections[0]
@@ -236,16 +242,15 @@ class TestRenewalWorkers(BaseCase):
             )
             cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", [last_trigger])
             cr.execute("DELETE FROM ir_cron_progress WHERE id > %s", [last_progress])
-            cr.execute(
-                "DELETE FROM ir_config_parameter WHERE key = %s",
-                ["renewal_reminder.batch_size"],
-            )
-            if batch_size:
-                cr.execute(
-                    "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s)",
-                    ["renewal_reminder.batch_size", batch_size[0]],
-                )
+            for key, value in saved.items():
+                cr.execute("DELETE FROM ir_config_parameter WHERE key = %s", [key])
+                if value:
+                    cr.execute(
+                        "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s)",
+                        [key, value[0]],
+                    )
             cr.commit()  # pylint: disable=invalid-commit
+            api.Environment(cr, SUPERUSER_ID, {}).registry.clear_cache()
 
         # Runs before the data is removed (cleanups run last in, first out).
         self.addCleanup(restore)
