@@ -95,13 +95,15 @@ class MailMail(models.Model):
         data = self.env["mail.followers"]._get_recipient_data(
             record, msg_vals["message_type"], msg_vals["subtype_id"], recipient.ids
         )[record.id][recipient.id]
-        for _lang, render_values, group in (
-            record._notify_get_classified_recipients_iterator(
-                message,
-                [dict(data, notif="email")],
-                msg_vals=msg_vals,
-                force_email_lang=values.get("force_email_lang"),
-            )
+        for (
+            _lang,
+            render_values,
+            group,
+        ) in record._notify_get_classified_recipients_iterator(
+            message,
+            [dict(data, notif="email")],
+            msg_vals=msg_vals,
+            force_email_lang=values.get("force_email_lang"),
         ):
             if recipient.id in group["recipients"]:
                 return record._notify_by_email_render_layout(
@@ -178,9 +180,7 @@ class MailMail(models.Model):
                     "partner_ids": partner_ids,
                 }
             )
-            values.setdefault(
-                "record_alias_domain_id", alias_domains[record.id].id
-            )
+            values.setdefault("record_alias_domain_id", alias_domains[record.id].id)
             values.setdefault("record_company_id", companies[record.id].id)
             if "reply_to" not in values:
                 values["reply_to"] = reply_tos.get(record.id) or email_from
@@ -195,7 +195,9 @@ class MailMail(models.Model):
             # On a record without messages, the first one is the thread's
             # parent of the next ones, as when they are posted one by one.
             firsts = {}
-            for record, message, values in zip(record_list, messages, values_list):
+            for record, message, values in zip(
+                record_list, messages, values_list, strict=True
+            ):
                 if values["parent_id"]:
                     continue
                 if record.id in firsts:
@@ -203,7 +205,9 @@ class MailMail(models.Model):
                 else:
                     firsts[record.id] = message.id
         self._renewal_subscribe_authors(record_list, values_list)
-        for record, message, values in zip(record_list, messages, values_list):
+        for record, message, values in zip(
+            record_list, messages, values_list, strict=True
+        ):
             record._message_post_after_hook(message, values)
         self._renewal_notify_batch(record_list, messages, values_list, notify_kwargs)
         return messages
@@ -259,7 +263,7 @@ class MailMail(models.Model):
         authors = self.env["res.partner"].browse(
             {v["author_id"] for v in values_list if v["author_id"]}
         )
-        for record, values in zip(record_list, values_list):
+        for record, values in zip(record_list, values_list, strict=True):
             if values["message_type"] == "notification":
                 continue
             if self.env.user.active:
@@ -284,10 +288,10 @@ class MailMail(models.Model):
             records = record_list[0].browse(
                 dict.fromkeys(record_list[i].id for i in indexes)
             )
-            pids = sorted({pid for i in indexes for pid in values_list[i]["partner_ids"]})
-            followers = Followers._get_recipient_data(
-                records, message_type, subtype_id
+            pids = sorted(
+                {pid for i in indexes for pid in values_list[i]["partner_ids"]}
             )
+            followers = Followers._get_recipient_data(records, message_type, subtype_id)
             data = (
                 Followers._get_recipient_data(records, message_type, subtype_id, pids)
                 if pids
@@ -342,8 +346,10 @@ class MailMail(models.Model):
                 REFERENCE_CANDIDATES + len(messages),
             )
         )
-        candidates = self.env["mail.message"].sudo().browse(
-            sorted((row[0] for row in self.env.cr.fetchall()), reverse=True)
+        candidates = (
+            self.env["mail.message"]
+            .sudo()
+            .browse(sorted((row[0] for row in self.env.cr.fetchall()), reverse=True))
         )
         by_thread = defaultdict(list)
         for candidate in candidates:
@@ -351,7 +357,9 @@ class MailMail(models.Model):
         references = {}
         for message in message_sudo:
             ancestors = [
-                m for m in by_thread[(message.model, message.res_id)] if m.id < message.id
+                m
+                for m in by_thread[(message.model, message.res_id)]
+                if m.id < message.id
             ][:REFERENCE_CANDIDATES]
             ancestors = [
                 m
@@ -401,7 +409,12 @@ class MailMail(models.Model):
         to_mail = []
         schedules = []
         for record, message, values, kwargs, recipients in zip(
-            record_list, messages, values_list, kwargs_list, recipients_list
+            record_list,
+            messages,
+            values_list,
+            kwargs_list,
+            recipients_list,
+            strict=True,
         ):
             if not recipients:
                 continue
@@ -450,16 +463,18 @@ class MailMail(models.Model):
                 references[message.id],
                 {"auto_delete": kwargs.get("mail_auto_delete", True)},
             )
-            for _lang, render_values, group in (
-                record._notify_get_classified_recipients_iterator(
-                    message,
-                    partners_data,
-                    msg_vals=values,
-                    model_description=kwargs.get("model_description"),
-                    force_email_company=kwargs.get("force_email_company"),
-                    force_email_lang=kwargs.get("force_email_lang"),
-                    subtitles=kwargs.get("subtitles"),
-                )
+            for (
+                _lang,
+                render_values,
+                group,
+            ) in record._notify_get_classified_recipients_iterator(
+                message,
+                partners_data,
+                msg_vals=values,
+                model_description=kwargs.get("model_description"),
+                force_email_company=kwargs.get("force_email_company"),
+                force_email_lang=kwargs.get("force_email_lang"),
+                subtitles=kwargs.get("subtitles"),
             ):
                 body = record._notify_by_email_render_layout(
                     message, group, msg_vals=values, render_values=render_values

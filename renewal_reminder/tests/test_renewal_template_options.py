@@ -34,9 +34,7 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
             self.env["renewal.reminder"]._process_due_contracts(
                 contract, date.fromisoformat(day)
             )
-        reminder = contract.renewal_reminder_ids.filtered(
-            lambda r: r.state == "queued"
-        )
+        reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
         self.assertEqual(len(reminder), 1)
         return reminder
 
@@ -118,9 +116,7 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
             self.customer_standard, user=self.other_salesperson
         )
         reminder = self._send(contract)
-        self.assertEqual(
-            reminder.message_id.email_from, self.company.email_formatted
-        )
+        self.assertEqual(reminder.message_id.email_from, self.company.email_formatted)
         preview = self._preview(contract)
         self.assertIn("the company&#39;s address", str(preview.timeline))
         self.assertIn("hello@yourcompany.example.com", str(preview.timeline))
@@ -158,7 +154,9 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
             return re.sub(r"(hash|token)=[\w-]+", r"\1=", str(html))
 
         self.assertIn("<html", tests.body_html)
-        self.assertEqual(unsigned(tests.body_html), unsigned(reminder.mail_id.body_html))
+        self.assertEqual(
+            unsigned(tests.body_html), unsigned(reminder.mail_id.body_html)
+        )
 
     def test_templates_render_with_odoo_own_sandbox(self):
         # No private copy of Odoo's sandbox (its opcodes, builtins or

@@ -11,6 +11,9 @@ realistic customers (emails, languages, time zones) and tiers, it measures:
   every contract, so only for N up to 100,000;
 - floor: the same due contracts rendered with one ``_generate_template`` call
   and queued with one ``mail.mail`` create, the least any scheduler pays;
+- message_post_with_source: Odoo posting the same template on each due
+  contract, one by one (what our pass writes, in batches: same messages,
+  emails, notifications);
 - ours with 1% of the due contracts carrying bad data (no email, unknown
   language, broken template, no policy) and the time per good reminder;
 - ours with 1, 2 and 4 worker processes sharing the pass on the 100,000
@@ -338,7 +341,7 @@ def main():
                 print(
                     f"filled {size:,} contracts in {fill_time:.0f} s", file=sys.stderr
                 )
-                modes = ["ours", "floor"]
+                modes = ["ours", "floor", "post"]
                 if size <= options.automation_max:
                     modes.append("automation")
                 if size == options.reference:
@@ -404,6 +407,7 @@ def table(results, sizes, repeat=1):
         ("ours", "ours"),
         ("automation", "base_automation"),
         ("floor", "floor"),
+        ("post", "message_post_with_source"),
     ):
         rows.append(
             (f"{label}: wall", *(cell(mode, s, "wall", seconds) for s in sizes))
@@ -447,6 +451,12 @@ def table(results, sizes, repeat=1):
         ("base_automation / ours", *(ratio("ours", "automation", s) for s in sizes))
     )
     rows.append(("ours / floor", *(ratio("floor", "ours", s) for s in sizes)))
+    rows.append(
+        (
+            "message_post_with_source / ours",
+            *(ratio("ours", "post", s) for s in sizes),
+        )
+    )
     rows.append(
         (
             "ours with 1% bad data: wall",
@@ -577,6 +587,25 @@ def measure_main(argv):
                     for contract in contracts
                 ]
             )
+            env.flush_all()
+            result["queries"] = cr.sql_log_count - before
+            result["reminders"] = len(contracts)
+            cr.commit()
+    elif options.mode == "post":
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            before = cr.sql_log_count
+            contracts = env["contract.contract"].search(
+                [("renewal_next_date", "<=", today)]
+            )
+            template = env.ref("renewal_reminder.mail_template_renewal_gentle")
+            for contract in contracts:
+                contract.message_post_with_source(
+                    template,
+                    message_type="auto_comment",
+                    subtype_xmlid="mail.mt_comment",
+                    force_send=False,
+                )
             env.flush_all()
             result["queries"] = cr.sql_log_count - before
             result["reminders"] = len(contracts)
