@@ -1,6 +1,7 @@
 from datetime import date
 
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 
 @tagged("post_install", "-at_install")
@@ -54,13 +55,53 @@ class TestRenewalBoardHttp(HttpCase):
 
     def test_salesperson_opens_the_renewal_board(self):
         self.authenticate("rr_board_sales", "rr_board_sales_pw")
+        # /odoo/renewals: the web client loads the action by its path.
+        action = self.make_jsonrpc_request("/web/action/load", {"action_id": "renewals"})
+        self.assertEqual(
+            action["id"],
+            self.env.ref("renewal_reminder.contract_contract_renewal_action").id,
+        )
+        self.assertEqual(action["res_model"], "contract.contract")
+        self.assertEqual(action["views"][0][1], "kanban")
+        # The board's own domain, as the salesperson's client sends it, holds
+        # their customer contract and nobody else's.
+        others = self.env["contract.contract"].create(
+            {
+                "name": "Someone else's hosting",
+                "partner_id": self.contract.partner_id.id,
+                "contract_type": "sale",
+                "user_id": self.env.ref("base.user_admin").id,
+            }
+        )
+        supplier = self.env["contract.contract"].create(
+            {
+                "name": "Our own supplier",
+                "partner_id": self.contract.partner_id.id,
+                "contract_type": "purchase",
+                "user_id": self.salesperson.id,
+            }
+        )
+        client = {"uid": self.salesperson.id}
+        found = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/contract.contract/web_search_read",
+            {
+                "model": "contract.contract",
+                "method": "web_search_read",
+                "args": [],
+                "kwargs": {
+                    # What the web client evaluates the action's strings to.
+                    "domain": safe_eval(action["domain"] or "[]", client),
+                    "specification": {"name": {}},
+                    "context": safe_eval(action["context"] or "{}", client),
+                },
+            },
+        )
+        names = {record["name"] for record in found["records"]}
+        self.assertIn("Board hosting", names)
+        self.assertNotIn(others.name, names)
+        self.assertNotIn(supplier.name, names)
         page = self.url_open("/odoo/renewals")
         self.assertEqual(page.status_code, 200)
-        action = self.make_jsonrpc_request(
-            "/web/action/load",
-            {"action_id": "renewal_reminder.contract_contract_renewal_action"},
-        )
-        self.assertEqual(action["views"][0][1], "kanban")
         result = self.make_jsonrpc_request(
             "/web/dataset/call_kw/contract.contract/web_read_group",
             {
