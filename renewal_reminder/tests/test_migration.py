@@ -44,3 +44,30 @@ class TestMigration(RenewalCommon):
         self.assertEqual(str(waiting.body), f"<p>Waiting text {waiting.id}</p>")
         self.assertFalse(sent.draft_body)
         self.assertEqual(str(sent.body), "<p>The email that went out</p>")
+
+    def test_18_0_1_2_0_flags_policies_chosen_by_hand_and_drops_the_old_text(self):
+        automatic = self._create_contract(self.customer_standard)
+        picked = self._create_contract(self.customer_standard)
+        self.env.flush_all()
+        cr = self.env.cr
+        # The database as 18.0.1.1.0 left it: a policy picked by hand without
+        # a flag, and the old text column.
+        cr.execute(
+            "UPDATE contract_contract SET renewal_policy_id = %s, "
+            "renewal_policy_manual = false WHERE id = %s",
+            [self.policy_gold.id, picked.id],
+        )
+        cr.execute("ALTER TABLE renewal_reminder ADD COLUMN IF NOT EXISTS body text")
+        self.env.invalidate_all()
+        _migration("18.0.1.2.0", "post-migration").migrate(cr, "18.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertTrue(picked.renewal_policy_manual)
+        self.assertFalse(automatic.renewal_policy_manual)
+        cr.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'renewal_reminder' AND column_name = 'body'"
+        )
+        self.assertFalse(cr.fetchone())
+        # The rules changing later do not undo the choice.
+        self.env["contract.contract"]._renewal_reassign_policies()
+        self.assertEqual(picked.renewal_policy_id, self.policy_gold)

@@ -1,0 +1,39 @@
+"""18.0.1.2.0: a policy chosen by hand is flagged; the old text column goes.
+
+- Before, a contract kept a policy someone picked until its tier, rhythm or
+  value changed, and nothing said it was picked. Now a policy chosen by hand
+  is flagged and kept, and every other contract follows the rules when they
+  change. A contract whose policy is not the one the rules choose was chosen
+  by hand: flag it, so that no one's choice is undone.
+- ``body`` held each reminder's text until 18.0.1.1.0 moved it to
+  ``draft_body`` (and to the emails): drop the column.
+"""
+
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
+    Contract = env["contract.contract"]
+    contracts = Contract.search(
+        [("contract_type", "=", "sale"), ("renewal_policy_id", "!=", False)]
+    )
+    automatic = contracts._renewal_automatic_policies()
+    chosen = [
+        contract.id
+        for contract in contracts
+        if contract.renewal_policy_id != automatic[contract][0]
+    ]
+    if chosen:
+        cr.execute(
+            SQL(
+                "UPDATE contract_contract SET renewal_policy_manual = true "
+                "WHERE id = ANY(%s)",
+                chosen,
+            )
+        )
+        Contract.invalidate_model(["renewal_policy_manual"])
+    cr.execute("ALTER TABLE renewal_reminder DROP COLUMN IF EXISTS body")
