@@ -22,7 +22,6 @@ RENEWAL_STATES = [
     ("upcoming", "Upcoming"),
     ("reminding", "Reminding"),
     ("review", "Awaiting Review"),
-    ("answered", "Answered"),
     ("renewed", "Renewed"),
     ("lost", "Lost"),
 ]

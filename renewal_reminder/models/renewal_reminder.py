@@ -19,8 +19,6 @@ REMINDER_STATES = [
     ("refused", "Refused"),
     ("queued", "Queued"),
     ("sent", "Sent"),
-    ("delivered", "Delivered"),
-    ("opened", "Opened"),
     ("bounced", "Bounced"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
@@ -28,7 +26,7 @@ REMINDER_STATES = [
 ]
 
 # A reminder in one of these states has reached, or is on its way to, the customer.
-OUTGOING_STATES = ("queued", "sent", "delivered", "opened")
+OUTGOING_STATES = ("queued", "sent")
 # A stage whose reminder is in one of these states is done for its cycle.
 HANDLED_STATES = OUTGOING_STATES + (
     "review",
@@ -41,9 +39,7 @@ HANDLED_STATES = OUTGOING_STATES + (
 
 REASON_CODES = [
     ("superseded", "Superseded by a later stage"),
-    ("no_end_date", "No end date"),
     ("no_email", "No email address"),
-    ("invalid_phone", "Invalid phone number"),
     ("opted_out", "Customer opted out"),
     ("blacklisted", "Address blacklisted"),
     ("archived_partner", "Archived customer"),
@@ -62,7 +58,6 @@ REASON_CODES = [
 # Reasons that come from bad data: also written in the contract's chatter.
 DATA_PROBLEM_REASONS = (
     "no_email",
-    "invalid_phone",
     "opted_out",
     "blacklisted",
     "archived_partner",
@@ -172,7 +167,6 @@ class RenewalReminder(models.Model):
     trigger = fields.Selection(
         selection=[
             ("scheduler", "Scheduler"),
-            ("manual", "Manual"),
             ("urgent", "Urgent"),
         ],
         required=True,
@@ -834,8 +828,10 @@ class RenewalReminder(models.Model):
         """Per item, what its template says about sending (see _queue)."""
         by_template = defaultdict(list)
         for index, item in enumerate(items):
-            if item.get("template"):
-                by_template[item["template"]].append(index)
+            # Only a contract template says anything about a contract's email.
+            template = item.get("template")
+            if template and template.sudo().model == "contract.contract":
+                by_template[template].append(index)
         options = [{} for _item in items]
         for template, indexes in by_template.items():
             ids = list(dict.fromkeys(items[i]["contract"].id for i in indexes))

@@ -73,7 +73,6 @@ class TestRenewalBoard(RenewalCommon):
                 "upcoming",
                 "reminding",
                 "review",
-                "answered",
                 "renewed",
                 "lost",
             ],
