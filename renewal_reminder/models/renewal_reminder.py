@@ -133,8 +133,11 @@ class RenewalReminder(models.Model):
         comodel_name="renewal.policy.stage",
         index=True,
         ondelete="set null",
+        check_company=True,
     )
-    policy_id = fields.Many2one(comodel_name="renewal.policy", index=True)
+    policy_id = fields.Many2one(
+        comodel_name="renewal.policy", index=True, check_company=True
+    )
     cycle_end = fields.Date(
         required=True,
         help="The end date this reminder counts down to.",

@@ -557,3 +557,26 @@ class TestInviteTemplateTakeoverOverRpc(HttpCase):
             headers={"Content-Type": "application/json"},
         )
         self.assertIn("Rpc contract", response.json()["result"][0]["subject"])
+
+
+@tagged("post_install", "-at_install")
+class TestReminderCompany(RenewalCommon):
+    def test_a_reminder_keeps_to_its_contracts_company(self):
+        company_b = self.env["res.company"].create({"name": "Renewals B"})
+        policy_b = self.env["renewal.policy"].create(
+            {
+                "name": "Company B only",
+                "company_id": company_b.id,
+                "stage_ids": [Command.create({"days_before": 10})],
+            }
+        )
+        contract = self._create_contract(self.customer_standard)
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self.env["renewal.reminder"].create(
+                {
+                    "contract_id": contract.id,
+                    "policy_id": policy_b.id,
+                    "stage_id": policy_b.stage_ids.id,
+                    "cycle_end": contract.renewal_cycle_end,
+                }
+            )
