@@ -130,3 +130,11 @@ def test_the_passes_that_run_stay_within_the_bounds(raw, expected):
 )
 def test_the_renewal_target_is_a_percentage(rate, allowed):
     assert limits.target_rate_allowed(rate) is allowed
+
+
+def test_delivery_attempts_are_bounded():
+    assert limits.delivery_attempts(None) == limits.DEFAULT_DELIVERY_ATTEMPTS
+    assert limits.delivery_attempts("abc") == limits.DEFAULT_DELIVERY_ATTEMPTS
+    assert limits.delivery_attempts("5") == 5
+    assert limits.delivery_attempts(-4) == 1
+    assert limits.delivery_attempts(10**9) == limits.MAX_DELIVERY_ATTEMPTS

@@ -271,3 +271,24 @@ def test_a_cycle_that_ended_before_the_first_day_is_history():
     assert not rules.ended_before(date(2027, 1, 20), date(2027, 1, 1))
     assert not rules.ended_before(date(2026, 12, 15), None)
     assert not rules.ended_before(None, date(2027, 1, 1))
+
+
+def test_the_renewal_state_says_where_a_renewal_stands():
+    end = date(2027, 3, 31)
+    assert rules.renewal_state(None, None, None, []) == "no_end_date"
+    assert rules.renewal_state(end, end, end, ["sent"]) == "lost"
+    assert rules.renewal_state(end, None, date(2026, 3, 31), []) == "renewed"
+    assert rules.renewal_state(end, None, end, ["sent", "review"]) == "review"
+    assert rules.renewal_state(end, None, end, ["bounced"]) == "reminding"
+    assert rules.renewal_state(end, None, end, ["skipped"]) == "upcoming"
+    assert rules.renewal_state(end, None, None, []) == "upcoming"
+    # A lost cycle that was renewed after all counts as the new cycle.
+    assert rules.renewal_state(end, date(2026, 3, 31), end, []) == "upcoming"
+
+
+def test_a_mail_server_out_of_reach_is_tried_again_up_to_the_limit():
+    assert rules.delivery_retry(True, 0, 3) == (True, 1)
+    assert rules.delivery_retry(True, 1, 3) == (True, 2)
+    assert rules.delivery_retry(True, 2, 3) == (False, 3)
+    # A refused address is final at once.
+    assert rules.delivery_retry(False, 0, 3) == (False, 1)

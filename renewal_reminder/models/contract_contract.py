@@ -14,7 +14,6 @@ from .renewal_reminder import (
     HANDLED_STATES,
     NO_POLICY_NOTICE_DAYS,
     OPEN_STATES,
-    OUTGOING_STATES,
 )
 
 RENEWAL_STATES = [
@@ -385,27 +384,16 @@ class ContractContract(models.Model):
         for contract in self:
             cycle_end = contract.renewal_cycle_end
             reminders = contract.renewal_reminder_ids
-            current = reminders.filtered(
-                lambda reminder, end=cycle_end: (
-                    reminder.cycle_end == end and reminder.state != "cancelled"
-                )
+            state = renewal_rules.renewal_state(
+                cycle_end,
+                contract.renewal_lost_end,
+                max(reminders.mapped("cycle_end"), default=None),
+                [
+                    reminder.state
+                    for reminder in reminders
+                    if reminder.cycle_end == cycle_end and reminder.state != "cancelled"
+                ],
             )
-            last_reminded_end = max(reminders.mapped("cycle_end"), default=None)
-            if not cycle_end:
-                state = "no_end_date"
-            elif contract.renewal_lost_end and contract.renewal_lost_end == cycle_end:
-                state = "lost"
-            elif last_reminded_end and cycle_end > last_reminded_end:
-                state = "renewed"
-            elif "review" in current.mapped("state"):
-                state = "review"
-            elif any(
-                state in OUTGOING_STATES + ("bounced", "failed")
-                for state in current.mapped("state")
-            ):
-                state = "reminding"
-            else:
-                state = "upcoming"
             contract.renewal_state = state
 
     @api.depends(

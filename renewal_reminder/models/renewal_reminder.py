@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext
 
-from ..tools import renewal_rules
+from ..tools import renewal_limits, renewal_rules
 
 _logger = logging.getLogger(__name__)
 
@@ -71,17 +71,12 @@ OPEN_STATES = ("scheduled", "review")
 # Days before the end date a contract without a policy is noted once, so
 # an admin sees it in the log instead of it being silently ignored.
 NO_POLICY_NOTICE_DAYS = 30
-# Odoo writes at most 100 rows per INSERT or UPDATE: a batch of that size
-# keeps every statement of the pass single.
-DEFAULT_BATCH_SIZE = 100
 # Fields a reminder copies from its contract (and follows when they change).
 CONTRACT_FIELDS = ("company_id", "partner_id", "user_id")
 # What a person may change by writing a reminder: the text of one still
 # awaiting review. Everything else changes through the actions (approve,
 # refuse, urgent reminder), which check what they do.
 EDITABLE_IN_REVIEW = frozenset({"subject", "draft_body", "body"})
-# A mail server that cannot be reached is tried again this many times in all.
-MAX_DELIVERY_ATTEMPTS = 3
 # Failures of the mail server, not of the address: worth sending again.
 TEMPORARY_FAILURES = ("mail_smtp",)
 
@@ -1090,10 +1085,10 @@ class RenewalReminder(models.Model):
                 }
             )
             return
-        max_attempts = int(
+        max_attempts = renewal_limits.delivery_attempts(
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("renewal_reminder.max_delivery_attempts", MAX_DELIVERY_ATTEMPTS)
+            .get_param("renewal_reminder.max_delivery_attempts")
         )
         to_retry = self.env["mail.mail"].sudo()
         updates = defaultdict(lambda: self.env["renewal.reminder"])
@@ -1105,8 +1100,12 @@ class RenewalReminder(models.Model):
                     failure_type
                 )
             )
-            attempts = reminder.delivery_attempts + 1
-            if failure_type in TEMPORARY_FAILURES and attempts < max_attempts:
+            retry, attempts = renewal_rules.delivery_retry(
+                failure_type in TEMPORARY_FAILURES,
+                reminder.delivery_attempts,
+                max_attempts,
+            )
+            if retry:
                 values = {
                     "delivery_attempts": attempts,
                     "reason_code": "delivery",

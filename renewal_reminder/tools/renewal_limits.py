@@ -100,3 +100,17 @@ def target_rate_allowed(rate):
     if isinstance(rate, bool) or not isinstance(rate, int | float):
         return False
     return MIN_TARGET_RATE <= rate <= MAX_TARGET_RATE
+
+
+DEFAULT_DELIVERY_ATTEMPTS = 3
+MAX_DELIVERY_ATTEMPTS = 10
+
+
+def delivery_attempts(raw):
+    """How many times in all an email is tried when the mail server cannot
+    be reached, for a stored value: missing or unreadable gives the default,
+    and the count is kept between 1 and the maximum."""
+    count = _whole_number(raw)
+    if count is None:
+        return DEFAULT_DELIVERY_ATTEMPTS
+    return min(max(count, 1), MAX_DELIVERY_ATTEMPTS)

@@ -237,6 +237,50 @@ def ended_before(cycle_end, first_day):
     return bool(cycle_end and first_day and cycle_end < first_day)
 
 
+STATE_NO_END_DATE = "no_end_date"
+STATE_LOST = "lost"
+STATE_RENEWED = "renewed"
+STATE_REVIEW = "review"
+STATE_REMINDING = "reminding"
+STATE_UPCOMING = "upcoming"
+
+# A reminder of the cycle in one of these states means the customer is being
+# (or was being) reminded.
+REMINDED_STATES = ("queued", "sent", "bounced", "failed")
+
+
+def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states):
+    """Where a contract's renewal stands.
+
+    ``cycle_end`` is the end the current cycle counts down to, ``lost_end``
+    the end of the cycle marked lost, ``last_reminded_end`` the latest end
+    any reminder counted down to, ``cycle_states`` the states of this
+    cycle's reminders (cancelled ones left out). The end moved past every
+    reminded cycle means renewed.
+    """
+    if not cycle_end:
+        return STATE_NO_END_DATE
+    if lost_end and lost_end == cycle_end:
+        return STATE_LOST
+    if last_reminded_end and cycle_end > last_reminded_end:
+        return STATE_RENEWED
+    if "review" in cycle_states:
+        return STATE_REVIEW
+    if any(state in REMINDED_STATES for state in cycle_states):
+        return STATE_REMINDING
+    return STATE_UPCOMING
+
+
+def delivery_retry(temporary, attempts_before, max_attempts):
+    """Whether a failed email is tried again, and the attempts it will count.
+
+    ``temporary`` tells a mail server that could not be reached (worth
+    another try) from a failure of the address (final).
+    """
+    attempts = attempts_before + 1
+    return bool(temporary and attempts < max_attempts), attempts
+
+
 def days_left(today, end_date):
     """Days from ``today`` until ``end_date`` (negative once it has passed)."""
     if not end_date:
