@@ -196,9 +196,11 @@ class MailTemplate(models.Model):
         "model",
         "tuple(self.env.context.get(key) "
         "for key in self.env['ir.qweb']._get_template_cache_keys())",
+        cache="templates",
     )
     def _renewal_compiled_body(self, source, model):
-        """The compiled QWeb of a body text, kept until the caches are cleared.
+        """The compiled QWeb of a body text, kept with Odoo's own compiled
+        templates (the registry's "templates" cache, cleared with them).
 
         None when the text holds only what Odoo renders without running code
         (its own rendering is then the fast one).

@@ -170,3 +170,9 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         odoo = template._render_field("subject", contract.ids)
         self.assertEqual(ours, odoo)
         self.assertIn("CT-7", ours[contract.id])
+        # A body compiled once is kept where Odoo keeps its compiled
+        # templates, and goes when they go.
+        compiled = type(self.env["mail.template"])._renewal_compiled_body
+        self.assertEqual(compiled.__cache__.cache_name, "templates")
+        body = template._renewal_render_body(contract.ids)[contract.id]
+        self.assertIn("CT-7", body)
