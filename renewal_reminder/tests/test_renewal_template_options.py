@@ -176,3 +176,25 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         self.assertEqual(compiled.__cache__.cache_name, "templates")
         body = template._renewal_render_body(contract.ids)[contract.id]
         self.assertIn("CT-7", body)
+
+    def test_an_urgent_reminder_goes_out_as_its_template_says(self):
+        template = self.env.ref("renewal_reminder.mail_template_renewal_warning").copy(
+            {
+                "reply_to": "urgent-answers@example.com",
+                "email_layout_xmlid": "mail.mail_notification_light",
+            }
+        )
+        contract = self._create_contract(self.customer_standard)
+        wizard = (
+            self.env["renewal.urgent.reminder"]
+            .with_user(self.salesperson)
+            .create({"contract_id": contract.id, "template_id": template.id})
+        )
+        with self.mock_mail_gateway():
+            wizard.action_send()
+        reminder = contract.renewal_reminder_ids
+        self.assertEqual(reminder.trigger, "urgent")
+        self.assertEqual(reminder.message_id.reply_to, "urgent-answers@example.com")
+        self.assertEqual(
+            reminder.message_id.email_layout_xmlid, "mail.mail_notification_light"
+        )

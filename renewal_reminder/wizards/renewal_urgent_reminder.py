@@ -177,6 +177,6 @@ class RenewalUrgentReminder(models.TransientModel):
                 "scheduled_date": today,
             }
         )
-        reminder._queue_emails()
+        reminder._queue_emails(self.template_id)
         reminder._schedule_salesperson_activities()
         return {"type": "ir.actions.act_window_close"}
