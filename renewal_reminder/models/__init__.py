@@ -2,6 +2,9 @@ from . import renewal_tier
 from . import renewal_policy
 from . import renewal_policy_stage
 from . import renewal_reminder
+from . import renewal_scheduler
+from . import renewal_dispatch
+from . import renewal_delivery
 from . import res_partner
 from . import contract_contract
 from . import contract_line

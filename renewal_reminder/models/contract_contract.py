@@ -453,9 +453,7 @@ class ContractContract(models.Model):
         A cycle that ended before it is history: it gets no reminder, no
         "expired" row and no chatter note.
         """
-        value = (
-            self.env["ir.config_parameter"].sudo().get_param(FIRST_DAY_PARAM) or ""
-        )
+        value = self.env["ir.config_parameter"].sudo().get_param(FIRST_DAY_PARAM) or ""
         try:
             return fields.Date.to_date(value) or None
         except ValueError:
@@ -545,8 +543,7 @@ class ContractContract(models.Model):
         for contract, error in failures.items():
             code = getattr(error, "pgcode", None) or type(error).__name__
             _logger.warning(
-                "Renewal pass: contract %s (%s) failed and waits for tomorrow: "
-                "[%s] %s",
+                "Renewal pass: contract %s (%s) failed and waits for tomorrow: [%s] %s",
                 contract.id,
                 contract.display_name,
                 code,

@@ -35,7 +35,7 @@ class MailMail(models.Model):
         self, success_pids, failure_reason=False, failure_type=None
     ):
         # Before the parent: it deletes the mails meant to be auto-deleted.
-        self.env["renewal.reminder"]._sync_from_mails(
+        self.env["renewal.delivery"]._sync_from_mails(
             self, failure_type, failure_reason
         )
         return super()._postprocess_sent_message(

@@ -7,5 +7,5 @@ class MailNotification(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if vals.get("notification_status") == "bounce":
-            self.env["renewal.reminder"]._sync_bounces(self)
+            self.env["renewal.delivery"]._sync_bounces(self)
         return result

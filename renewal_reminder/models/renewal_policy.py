@@ -12,7 +12,14 @@ BILLING_RHYTHMS = [
 
 # What decides which contracts a policy is for: a change reaches them.
 ASSIGNMENT_FIELDS = frozenset(
-    {"active", "sequence", "company_id", "tier_id", "billing_rhythm", "min_recurring_value"}
+    {
+        "active",
+        "sequence",
+        "company_id",
+        "tier_id",
+        "billing_rhythm",
+        "min_recurring_value",
+    }
 )
 
 

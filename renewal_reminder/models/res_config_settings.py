@@ -134,7 +134,7 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         if Parameters.get_param("renewal_reminder.default_policy_id") != default_before:
             self.env["contract.contract"]._renewal_reassign_policies()
-        self.env["renewal.reminder"].sudo()._set_parallel_passes(
+        self.env["renewal.scheduler"].sudo()._set_parallel_passes(
             self.renewal_parallel_passes
         )
         return result

@@ -44,7 +44,8 @@ class ResPartner(models.Model):
     )
     renewal_contract_count = fields.Integer(
         groups="base.group_user",
-        string="Renewals", compute="_compute_renewal_contract_count"
+        string="Renewals",
+        compute="_compute_renewal_contract_count",
     )
 
     @api.constrains("company_id", "renewal_tier_id", "renewal_backup_partner_id")

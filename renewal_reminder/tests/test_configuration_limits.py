@@ -183,17 +183,17 @@ class TestSettingsLimits(RenewalCommon):
         self.assertFalse(params.get_param("renewal_reminder.parallel_passes"))
 
         Settings.create({"renewal_parallel_passes": 16}).execute()
-        Reminder = self.env["renewal.reminder"]
-        self.assertEqual(len(Reminder._pass_crons().filtered("active")), 16)
+        Scheduler = self.env["renewal.scheduler"]
+        self.assertEqual(len(Scheduler._pass_crons().filtered("active")), 16)
 
         # A value written by hand runs, and shows, the bound.
         params.set_param("renewal_reminder.parallel_passes", "100")
         self.assertEqual(Settings.create({}).renewal_parallel_passes, 16)
         self.assertEqual(
-            len(Reminder._set_parallel_passes(100)), renewal_limits.MAX_PARALLEL_PASSES
+            len(Scheduler._set_parallel_passes(100)), renewal_limits.MAX_PARALLEL_PASSES
         )
         Settings.create({"renewal_parallel_passes": 1}).execute()
-        self.assertEqual(len(Reminder._pass_crons().filtered("active")), 1)
+        self.assertEqual(len(Scheduler._pass_crons().filtered("active")), 1)
 
     def test_the_renewal_target_is_a_percentage(self):
         Settings = self.env["res.config.settings"]

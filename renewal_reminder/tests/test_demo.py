@@ -6,7 +6,9 @@ class TestDemo(TransactionCase):
     """The demo a new admin looks at: loaded whole, and its pass went through."""
 
     def test_the_demo_pass_went_through(self):
-        module = self.env["ir.module.module"].search([("name", "=", "renewal_reminder")])
+        module = self.env["ir.module.module"].search(
+            [("name", "=", "renewal_reminder")]
+        )
         if not module.demo:
             self.skipTest("installed without demo data")
         northwind = self.env.ref("renewal_reminder.partner_northwind")

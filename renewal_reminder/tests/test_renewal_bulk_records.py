@@ -91,7 +91,7 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
     def _post_both(self, day):
         """Our pass on ``ours``; message_post_with_source on ``theirs``."""
         with freeze_time(day), self.mock_mail_gateway():
-            reminders = self.env["renewal.reminder"]._process_due_contracts(
+            reminders = self.env["renewal.scheduler"]._process_due_contracts(
                 self.ours, fields_date(day)
             )
             reminder = reminders.filtered(lambda r: r.state == "queued")
@@ -262,7 +262,7 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
                 )
             stack.enter_context(freeze_time("2027-03-01"))
             stack.enter_context(self.mock_mail_gateway())
-            self.env["renewal.reminder"]._process_due_contracts(
+            self.env["renewal.scheduler"]._process_due_contracts(
                 contracts, date(2027, 3, 1)
             )
         # Each of the four contracts' rows, in one create per model.
@@ -280,7 +280,7 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
             try:
                 before = self.env.cr.sql_log_count
                 with freeze_time("2027-03-01"), self.mock_mail_gateway():
-                    self.env["renewal.reminder"]._process_due_contracts(
+                    self.env["renewal.scheduler"]._process_due_contracts(
                         contracts, date(2027, 3, 1)
                     )
                     self.env.flush_all()

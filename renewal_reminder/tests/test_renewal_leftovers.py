@@ -58,9 +58,7 @@ class TestRenewalLeftovers(RenewalCommon, MockEmail):
                 "tier_id": self.tier_standard.id,
                 "min_recurring_value": 1,
                 "stage_ids": [
-                    Command.create(
-                        {"days_before": 30, "mail_template_id": template.id}
-                    )
+                    Command.create({"days_before": 30, "mail_template_id": template.id})
                 ],
             }
         )

@@ -45,7 +45,10 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
     def _emails(self, day):
         """The emails to the customer that the pass of ``day`` queued."""
         Mail = self.env["mail.mail"]
-        domain = [("model", "=", "contract.contract"), ("res_id", "=", self.contract.id)]
+        domain = [
+            ("model", "=", "contract.contract"),
+            ("res_id", "=", self.contract.id),
+        ]
         before = Mail.search(domain)
         self._run(day)
         return Mail.search(domain) - before
@@ -107,8 +110,8 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
                 self.customer_standard, date_end=date(2027, 3, 31), name=f"Good {index}"
             )
         bad = self.contract
-        Reminder = type(self.Reminder)
-        plan_values = Reminder._plan_values
+        Scheduler = type(self.env["renewal.scheduler"])
+        plan_values = Scheduler._plan_values
 
         def broken_for_one_contract(reminder, plan):
             values = plan_values(reminder, plan)
@@ -118,7 +121,7 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
 
         cron = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
         with (
-            patch.object(Reminder, "_plan_values", broken_for_one_contract),
+            patch.object(Scheduler, "_plan_values", broken_for_one_contract),
             freeze_time("2027-03-01"),
             self.mock_mail_gateway(),
             mute_logger("odoo.sql_db"),
@@ -146,7 +149,9 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.assertFalse(bad.renewal_pass_error)
 
     def test_one_follow_up_activity_per_contract_not_one_per_stage(self):
-        follow_up = self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+        follow_up = self.env.ref(
+            "renewal_reminder.mail_activity_type_renewal_follow_up"
+        )
         self._run("2027-03-01")
         activities = self.contract.activity_ids.filtered(
             lambda activity: activity.activity_type_id == follow_up
@@ -185,7 +190,11 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.assertEqual(held_30.reason_code, "superseded")
         self.assertIn("15-day", held_30.reason)
         self.assertEqual(
-            len(self.contract.activity_ids.filtered(lambda a: a.activity_type_id == review)),
+            len(
+                self.contract.activity_ids.filtered(
+                    lambda a: a.activity_type_id == review
+                )
+            ),
             1,
         )
         self.assertFalse(self._emails("2027-03-17"))
@@ -196,7 +205,9 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         )
         # The parameter is cached beyond this test's transaction.
         self.addCleanup(self.env.registry.clear_cache)
-        history = self._create_contract(self.customer_standard, date_end=date(2026, 12, 15))
+        history = self._create_contract(
+            self.customer_standard, date_end=date(2026, 12, 15)
+        )
         late = self._create_contract(self.customer_standard, date_end=date(2027, 1, 20))
         self.assertFalse(history.renewal_next_date)
         messages = history.message_ids
@@ -220,13 +231,17 @@ class TestRenewalPolicyAssignment(RenewalCommon):
     def test_a_new_or_edited_policy_reaches_existing_contracts(self):
         contract = self._create_contract(self.customer_standard)
         self.assertEqual(contract.renewal_policy_id, self.policy_standard)
-        closer = self.env["renewal.policy"].with_user(self.manager).create(
-            {
-                "name": "Standard, big accounts",
-                "tier_id": self.tier_standard.id,
-                "min_recurring_value": 10000,
-                "stage_ids": [Command.create({"days_before": 20})],
-            }
+        closer = (
+            self.env["renewal.policy"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Standard, big accounts",
+                    "tier_id": self.tier_standard.id,
+                    "min_recurring_value": 10000,
+                    "stage_ids": [Command.create({"days_before": 20})],
+                }
+            )
         )
         self.assertEqual(contract.renewal_policy_id, closer)
         self.assertIn("10,000", contract.renewal_policy_reason)

@@ -347,7 +347,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
             try:
                 before = self.env.cr.sql_log_count
                 with freeze_time("2027-03-21"), self.mock_mail_gateway():
-                    self.Reminder._process_due_contracts(contracts, date(2027, 3, 21))
+                    self.env["renewal.scheduler"]._process_due_contracts(
+                        contracts, date(2027, 3, 21)
+                    )
                     self.env.flush_all()
                 count = self.env.cr.sql_log_count - before
             finally:

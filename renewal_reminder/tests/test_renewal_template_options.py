@@ -31,7 +31,7 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
 
     def _send(self, contract, day="2027-03-01"):
         with freeze_time(day), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._process_due_contracts(
+            self.env["renewal.scheduler"]._process_due_contracts(
                 contract, date.fromisoformat(day)
             )
         reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")

@@ -128,7 +128,7 @@ class TestRenewalWorkers(BaseCase):
                 ("a", worker_a, claimed_a),
                 ("b", worker_b, claimed_b),
             ):
-                reminders = env["renewal.reminder"]._process_due_contracts(
+                reminders = env["renewal.scheduler"]._process_due_contracts(
                     claimed, TODAY
                 )
                 sent[name] |= set(
@@ -156,8 +156,8 @@ class TestRenewalWorkers(BaseCase):
         cron = env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
         env["ir.config_parameter"].set_param("renewal_reminder.batch_size", 2)
         cr.commit()  # pylint: disable=invalid-commit
-        Reminder = type(env["renewal.reminder"])
-        process = Reminder._process_due_contracts
+        Scheduler = type(env["renewal.scheduler"])
+        process = Scheduler._process_due_contracts
         batches = []
 
         def over_the_limit_at_the_third_batch(self, contracts, today):
@@ -192,7 +192,7 @@ class TestRenewalWorkers(BaseCase):
         with (
             freeze_time(TODAY),
             patch.object(
-                Reminder, "_process_due_contracts", over_the_limit_at_the_third_batch
+                Scheduler, "_process_due_contracts", over_the_limit_at_the_third_batch
             ),
             mute_logger("odoo.addons.base.models.ir_cron"),
         ):

@@ -60,7 +60,7 @@ class TestSettings(RenewalCommon, CronMixinCase):
         Reminder = self.env["renewal.reminder"]
 
         def active_passes():
-            return Reminder._pass_crons().filtered("active")
+            return self.env["renewal.scheduler"]._pass_crons().filtered("active")
 
         self.env["res.config.settings"].create({"renewal_parallel_passes": 3}).execute()
         passes = active_passes()
@@ -84,7 +84,9 @@ class TestSettings(RenewalCommon, CronMixinCase):
 
         self.env["res.config.settings"].create({"renewal_parallel_passes": 1}).execute()
         self.assertEqual(active_passes(), main)
-        self.assertEqual(len(Reminder._pass_crons()), 3)  # kept, archived
+        self.assertEqual(
+            len(self.env["renewal.scheduler"]._pass_crons()), 3
+        )  # kept, archived
 
     def test_an_admins_schedule_of_the_pass_survives_an_update(self):
         cron = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")

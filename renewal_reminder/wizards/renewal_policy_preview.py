@@ -25,11 +25,10 @@ class RenewalPolicyPreview(models.TransientModel):
         """[(stage, date, rendered values or exception)] in sending order."""
         self.ensure_one()
         self.contract_id.check_access("read")
-        Reminder = self.env["renewal.reminder"]
         cycle_end = self.contract_id.renewal_cycle_end
         result = []
         for stage in self.policy_id.stage_ids.sorted("days_before", reverse=True):
-            rendered = Reminder._render_template(
+            rendered = self.env["renewal.dispatch"]._render_template(
                 stage._template(), [self.contract_id.id]
             )
             result.append(
@@ -44,7 +43,7 @@ class RenewalPolicyPreview(models.TransientModel):
 
     def _sender_text(self, values):
         """Who the customer's email of ``values`` comes from, and why."""
-        address, origin = self.env["renewal.reminder"]._sender_address(
+        address, origin = self.env["renewal.dispatch"]._sender_address(
             self.contract_id, values.get("email_from")
         )
         origins = {

@@ -91,7 +91,6 @@ class RenewalUrgentReminder(models.TransientModel):
 
     @api.depends("contract_id", "template_id")
     def _compute_message(self):
-        Reminder = self.env["renewal.reminder"]
         for wizard in self:
             if not (wizard.contract_id and wizard.template_id):
                 wizard.subject = wizard.body = False
@@ -99,9 +98,9 @@ class RenewalUrgentReminder(models.TransientModel):
             wizard._check_template()
             wizard.contract_id.check_access("read")
             contract_id = wizard.contract_id.id
-            values = Reminder._render_template(wizard.template_id, [contract_id])[
-                contract_id
-            ]
+            values = self.env["renewal.dispatch"]._render_template(
+                wizard.template_id, [contract_id]
+            )[contract_id]
             if isinstance(values, Exception):
                 raise UserError(
                     self.env._(
@@ -120,7 +119,7 @@ class RenewalUrgentReminder(models.TransientModel):
         brought in; markers the customer's data put there are data.
         """
         contract_id = self.contract_id.id
-        rendered = self.env["renewal.reminder"]._render_template(
+        rendered = self.env["renewal.dispatch"]._render_template(
             self.template_id, [contract_id]
         )[contract_id]
         if isinstance(rendered, Exception):

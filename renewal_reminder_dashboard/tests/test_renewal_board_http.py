@@ -56,7 +56,9 @@ class TestRenewalBoardHttp(HttpCase):
     def test_salesperson_opens_the_renewal_board(self):
         self.authenticate("rr_board_sales", "rr_board_sales_pw")
         # /odoo/renewals: the web client loads the action by its path.
-        action = self.make_jsonrpc_request("/web/action/load", {"action_id": "renewals"})
+        action = self.make_jsonrpc_request(
+            "/web/action/load", {"action_id": "renewals"}
+        )
         self.assertEqual(
             action["id"],
             self.env.ref("renewal_reminder.contract_contract_renewal_action").id,

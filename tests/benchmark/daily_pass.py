@@ -547,7 +547,7 @@ def measure_main(argv):
                 )
                 if not contracts:
                     break
-                reminders = env["renewal.reminder"]._process_due_contracts(
+                reminders = env["renewal.scheduler"]._process_due_contracts(
                     contracts, today
                 )
                 env.flush_all()

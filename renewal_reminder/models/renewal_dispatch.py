@@ -1,0 +1,309 @@
+"""Where a prepared reminder leaves: one interface per channel.
+
+``_prepare`` and ``_send`` take the plans of a batch and hand each channel
+its own: a channel is a value of the stage's ``channel`` selection with a
+``_prepare_<channel>`` and a ``_send_<channel>`` method. Email is the
+core's; another add-on adds its channel with ``selection_add`` and these two
+methods (see ``renewal_reminder_sms``). ``_send_<channel>`` marks each plan
+it sends ``queued`` with the values the reminder records in
+``plan["sent_values"]``.
+"""
+
+import base64
+import logging
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import html2plaintext
+
+_logger = logging.getLogger(__name__)
+
+
+class RenewalDispatch(models.AbstractModel):
+    _name = "renewal.dispatch"
+    _description = "Renewal Reminder Dispatch"
+
+    @api.model
+    def _by_channel(self, plans):
+        channels = defaultdict(list)
+        for plan in plans:
+            channels[plan["stage"].channel or "email"].append(plan)
+        return channels
+
+    @api.model
+    def _prepare(self, plans):
+        """Render each plan's message on its channel; a failure marks the plan."""
+        for channel, channel_plans in self._by_channel(plans).items():
+            getattr(self, f"_prepare_{channel}")(channel_plans)
+
+    @api.model
+    def _send(self, plans):
+        """Send the prepared plans on their channels."""
+        for channel, channel_plans in self._by_channel(plans).items():
+            getattr(self, f"_send_{channel}")(channel_plans)
+
+    # ------------------------------------------------------------------
+    # Email
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _prepare_email(self, plans):
+        self._render_plans(plans)
+
+    @api.model
+    def _send_email(self, plans):
+        """Post the plans' emails in their contracts' chatter, as a batch."""
+        mails, messages = self._queue(
+            [
+                {
+                    "contract": plan["contract"],
+                    "recipient": plan["recipient"],
+                    "subject": plan["subject"],
+                    "body": plan["body"],
+                    "template": plan["template"],
+                }
+                for plan in plans
+            ]
+        )
+        now = fields.Datetime.now()
+        for plan, mail, message in zip(plans, mails, messages, strict=True):
+            plan.update(
+                state="queued",
+                queued_date=now,
+                sent_values={
+                    "mail_id": mail[:1].id,
+                    "message_id": message.id,
+                    "email_to": plan["recipient"].email_formatted,
+                },
+            )
+
+    @api.model
+    def _render_plans(self, plans):
+        """Render the plans' messages: one pass per template and language."""
+        # Templates read the salespeople one language group at a time: load
+        # them all at once, so that the queries do not depend on the mix.
+        self.env["contract.contract"].union(
+            *(plan["contract"] for plan in plans)
+        ).user_id.mapped("partner_id")
+        # In the order of the plans: the same batch always runs the same way.
+        stages = dict.fromkeys(plan["stage"] for plan in plans)
+        templates = {stage: stage._template() for stage in stages}
+        by_template = defaultdict(list)
+        for plan in plans:
+            by_template[templates[plan["stage"]]].append(plan)
+        for template, template_plans in by_template.items():
+            contract_ids = [plan["contract"].id for plan in template_plans]
+            rendered = self._render_template(template, contract_ids)
+            for plan in template_plans:
+                values = rendered.get(plan["contract"].id)
+                if isinstance(values, Exception):
+                    plan.update(
+                        state="failed",
+                        reason_code="render_error",
+                        reason=self.env._(
+                            "Template “%(template)s” could not be rendered: %(error)s",
+                            template=template.name,
+                            error=values,
+                        ),
+                    )
+                    continue
+                plan["template"] = template
+                plan["subject"] = values.get("subject") or ""
+                plan["body"] = values.get("body_html") or ""
+                plan["email_from"] = values.get("email_from") or False
+                # The template is judged, not the customer's data.
+                leftovers = list(values.get("leftovers") or [])
+                if not plan["subject"].strip() or not (
+                    plan["body"] and html2plaintext(plan["body"]).strip()
+                ):
+                    leftovers.insert(0, "empty")
+                if leftovers:
+                    plan.update(
+                        state="failed",
+                        reason_code="unrendered",
+                        reason=self.env._(
+                            "The message still holds %(markers)s: it was not sent.",
+                            markers=", ".join(leftovers),
+                        ),
+                    )
+
+    @api.model
+    def _render_template(self, template, contract_ids):
+        """{contract_id: rendered values, or the exception that prevented it}.
+
+        A contract that breaks the template (or a language that breaks it)
+        costs only its own rendering: the others keep the batch path.
+        """
+        if not template:
+            error = ValueError(self.env._("the stage has no email template"))
+            return dict.fromkeys(contract_ids, error)
+        if template.sudo().model != "contract.contract":
+            # Never render another model's template on contract ids.
+            error = ValueError(self.env._("it is not a contract template"))
+            return dict.fromkeys(contract_ids, error)
+        try:
+            groups = list(template._renewal_classify_per_lang(contract_ids).values())
+        except Exception:  # noqa: BLE001 - a language that cannot be rendered
+            groups = [(template, [contract_id]) for contract_id in contract_ids]
+        results = {}
+        for localized, ids in groups:
+            try:
+                results.update(localized._renewal_render_batch(ids))
+            except Exception:  # noqa: BLE001 - isolate the contracts that break it
+                _logger.info("Template %s failed on a batch; one by one", template.id)
+                for contract_id in ids:
+                    try:
+                        results.update(localized._renewal_render_batch([contract_id]))
+                    except Exception as error:  # noqa: BLE001 - logged on the reminder
+                        results[contract_id] = error
+        return results
+
+    def _sender_address(self, contract=None, template_from=False):
+        """(address, origin) a reminder of ``contract`` is sent from.
+
+        The Settings sender (``renewal_reminder.sender_email``) when there is
+        one; else what the template's sender renders (the standard templates
+        say: the salesperson's address, else the company's); else the
+        salesperson's address, else the company's. ``origin`` says which:
+        "settings", "template", "salesperson" or "company".
+        """
+        settings = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("renewal_reminder.sender_email")
+            or False
+        )
+        if settings or not contract:
+            return settings, settings and "settings"
+        salesperson = contract.user_id.email and contract.user_id.email_formatted
+        company = contract.company_id.email and contract.company_id.email_formatted
+        if template_from:
+            if template_from == salesperson:
+                return template_from, "salesperson"
+            if template_from == company:
+                return template_from, "company"
+            return template_from, "template"
+        if salesperson:
+            return salesperson, "salesperson"
+        return company or False, company and "company"
+
+    @api.model
+    def _queue(self, items):
+        """Queue an email per item of ``items``, as ``message_post`` does.
+
+        Each item holds the contract, the recipient, the subject and body
+        and the template (or False). Each email is posted in its contract's
+        chatter, from the salesperson (or the company) and sent from the
+        address ``_sender_address`` gives, with what the template says
+        (layout, mail server, auto-delete, reply-to, further recipients,
+        attachments and reports, scheduled date), exactly as
+        ``message_post_with_source`` posts it, the whole batch at once
+        (``mail.mail._renewal_post_batch``); the mail queue is woken up to
+        send them now rather than at its next run. Returns the list of the
+        recipients' emails (an empty one for a scheduled message) and the
+        messages, in the order of ``items``.
+        """
+        if not items:
+            return [], self.env["mail.message"]
+        options = self._post_options(items)
+        comment = self.env.ref("mail.mt_comment")
+        contracts = self.env["contract.contract"]
+        posts = []
+        for item, opts in zip(items, options, strict=True):
+            contract, recipient = item["contract"], item["recipient"]
+            contracts |= contract
+            template = item.get("template")
+            email_from, _origin = self._sender_address(contract, opts.get("email_from"))
+            author = contract.user_id.partner_id or contract.company_id.partner_id
+            post = {
+                "body": Markup(item["body"] or ""),
+                "subject": item["subject"],
+                "message_type": "auto_comment",
+                "subtype_id": comment.id,
+                "author_id": author.id,
+                "email_from": email_from,
+                # The checked recipient stands for the customer the template
+                # names; the template's other recipients come along.
+                "partner_ids": list(
+                    dict.fromkeys(
+                        [recipient.id]
+                        + [
+                            pid
+                            for pid in opts.get("partner_ids") or []
+                            if pid != contract.partner_id.id
+                        ]
+                    )
+                ),
+                # A template writes the whole body (signature included).
+                "email_add_signature": False,
+                "force_send": False,
+            }
+            if template:
+                post.update(
+                    email_layout_xmlid=template.email_layout_xmlid or False,
+                    mail_server_id=template.mail_server_id.id,
+                    mail_auto_delete=template.auto_delete,
+                    attachment_ids=opts.get("attachment_ids") or [],
+                    attachments=opts.get("attachments") or [],
+                )
+                if opts.get("lang"):
+                    post["force_email_lang"] = opts["lang"]
+                if opts.get("reply_to"):
+                    post["reply_to"] = opts["reply_to"]
+                if opts.get("scheduled_date"):
+                    post["scheduled_date"] = opts["scheduled_date"]
+            posts.append(post)
+        records = contracts.browse([item["contract"].id for item in items])
+        messages = self.env["mail.mail"]._renewal_post_batch(records, posts)
+        # The recipient's email (none yet for a message the template
+        # schedules: it is linked when Odoo sends it, see mail.mail.create).
+        mails = [
+            message.sudo()
+            .notification_ids.filtered(
+                lambda n, partner=item["recipient"]: n.res_partner_id == partner
+            )[:1]
+            .mail_mail_id.sudo(False)
+            for item, message in zip(items, messages, strict=True)
+        ]
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
+        return mails, messages.sudo(False)
+
+    @api.model
+    def _post_options(self, items):
+        """Per item, what its template says about sending (see _queue)."""
+        by_template = defaultdict(list)
+        for index, item in enumerate(items):
+            # Only a contract template says anything about a contract's email.
+            template = item.get("template")
+            if template and template.sudo().model == "contract.contract":
+                by_template[template].append(index)
+        options = [{} for _item in items]
+        for template, indexes in by_template.items():
+            ids = list(dict.fromkeys(items[i]["contract"].id for i in indexes))
+            generated = template._renewal_post_options(ids)
+            copies = template.attachment_ids
+            for i in indexes:
+                values = dict(generated.get(items[i]["contract"].id) or {})
+                # Each message gets its own copy of the template's files,
+                # as the composer gives them (message_post moves them on).
+                if copies:
+                    values["attachment_ids"] = (
+                        copies.copy(
+                            {"res_model": "mail.compose.message", "res_id": 0}
+                        ).ids
+                        if values.get("attachment_ids")
+                        else []
+                    )
+                    values["attachment_ids"].reverse()
+                else:
+                    values["attachment_ids"] = []
+                values["attachments"] = [
+                    (name, base64.b64decode(content))
+                    for name, content in values.get("attachments") or []
+                ]
+                options[i] = values
+        return options

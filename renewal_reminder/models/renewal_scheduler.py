@@ -1,0 +1,325 @@
+"""The daily pass: which contracts are due, what each one gets, in batches.
+
+The decisions are pure functions (``tools/renewal_rules.py``); this model
+gathers their inputs set-based, claims the due contracts, hands what goes
+out to the dispatch step (``renewal.dispatch``) and writes the reminder log.
+"""
+
+import logging
+from collections import defaultdict
+
+import psycopg2
+
+from odoo import api, fields, models
+
+from ..tools import renewal_rules
+from .renewal_reminder import OPEN_STATES
+
+_logger = logging.getLogger(__name__)
+
+
+def _stops_the_pass(error):
+    """Whether ``error`` ends the whole pass rather than one contract.
+
+    A serialization failure belongs to a concurrent worker (Odoo's cron
+    runner retries the job); Odoo's CPU time limit raises a bare
+    ``Exception`` in the middle of whatever runs: the pass stops there and
+    resumes at the next run, as for a worker killed at its real-time limit.
+    """
+    return isinstance(error, psycopg2.errors.SerializationFailure) or (
+        type(error) is Exception
+    )
+
+
+class RenewalScheduler(models.AbstractModel):
+    _name = "renewal.scheduler"
+    _description = "Renewal Reminder Scheduler"
+
+    @api.model
+    def _cron_send_due_reminders(self, batch_size=None):
+        """Send the reminders that fell due, one batch per call.
+
+        The cron framework calls again while work remains (committing in
+        between); past its own limit, the cron is triggered again.
+        """
+        # A stored value the pass cannot use gives the default, with a warning.
+        batch_size = batch_size or self.env["res.config.settings"]._renewal_batch_size()
+        today = fields.Date.context_today(self)
+        Contract = self.env["contract.contract"]
+        domain = Contract._renewal_due_domain(today)
+        contracts = Contract._renewal_claim_due(today, batch_size)
+        if contracts:
+            self._process_batch(contracts, today)
+        remaining = Contract.search_count(domain) if contracts else 0
+        self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
+        if remaining:
+            for cron in self._pass_crons().filtered("active"):
+                cron._trigger()
+        return remaining
+
+    @api.model
+    def _pass_crons(self):
+        """The scheduled actions that run the daily pass, active or not.
+
+        Odoo runs one scheduled action in one worker at a time; the pass is
+        shared between workers by running copies of it (see the "Parallel
+        passes" setting), whose claims skip the contracts another one holds.
+        """
+        main = self.env.ref(
+            "renewal_reminder.ir_cron_renewal_reminder_send", raise_if_not_found=False
+        )
+        if not main:
+            return self.env["ir.cron"]
+        copies = (
+            self.env["ir.cron"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("model_id", "=", main.model_id.id),
+                    ("code", "=", main.code),
+                    ("id", "!=", main.id),
+                ],
+                order="id",
+            )
+        )
+        return main.sudo() | copies
+
+    @api.model
+    def _set_parallel_passes(self, count):
+        """Keep ``count`` scheduled actions running the pass (1 to 16)."""
+        count = self.env["res.config.settings"]._renewal_parallel_passes(count)
+        crons = self._pass_crons()
+        if not crons:
+            return crons
+        main, copies = crons[0], crons[1:]
+        for index in range(len(copies), count - 1):
+            copies |= main.copy(
+                {
+                    "name": self.env._(
+                        "%(name)s (%(index)s)", name=main.name, index=index + 2
+                    )
+                }
+            )
+        copies[: count - 1].write({"active": main.active})
+        copies[count - 1 :].write({"active": False})
+        return main | copies[: count - 1]
+
+    @api.model
+    def _process_batch(self, contracts, today):
+        """Process a batch under one savepoint; contract by contract if it fails.
+
+        The clean path keeps its constant number of queries. When something
+        in the batch fails (a database constraint, a bug an add-on brings),
+        each contract is replayed alone: the others go out, and the one that
+        fails is noted with its reason and left out of today's pass, so that
+        it is not retried ahead of the others forever, and the scheduled
+        action never fails (Odoo deactivates one that keeps failing).
+        """
+        try:
+            with self.env.cr.savepoint():
+                return self._process_due_contracts(contracts, today)
+        except Exception as error:  # noqa: BLE001 - replayed one by one below
+            if _stops_the_pass(error):
+                raise
+            _logger.warning(
+                "Renewal pass: a batch of %s contracts failed; replaying it "
+                "contract by contract",
+                len(contracts),
+                exc_info=True,
+            )
+        reminders = self.env["renewal.reminder"]
+        failures = {}
+        for contract in contracts:
+            try:
+                with self.env.cr.savepoint():
+                    reminders |= self._process_due_contracts(contract, today)
+            except Exception as error:  # noqa: BLE001 - noted on the contract
+                if _stops_the_pass(error):
+                    raise
+                failures[contract] = error
+        contracts.browse()._renewal_note_pass_failures(failures, today)
+        return reminders
+
+    @api.model
+    def _process_due_contracts(self, contracts, today):
+        """Create, render and queue the reminders due for ``contracts``.
+
+        Set-based: the number of queries does not grow with the number of
+        contracts (templates render once per template and language).
+        """
+        contracts._renewal_cancel_stale_reminders()
+        plans = self._plan_reminders(contracts, today)
+        dispatch = self.env["renewal.dispatch"]
+        # Every message is prepared (a held one too: the salesperson reads
+        # it), then what may go out is sent, channel by channel.
+        dispatch._prepare(
+            [plan for plan in plans if plan["state"] in ("scheduled", "review")]
+        )
+        dispatch._send([plan for plan in plans if plan["state"] == "scheduled"])
+        reminders = self.env["renewal.reminder"].create(
+            [self._plan_values(plan) for plan in plans]
+        )
+        reminders._schedule_salesperson_activities()
+        reminders._log_problems_in_chatter()
+        # The emails in the chatter tell the story: the status moving from
+        # "Upcoming" to "Reminding" on every send is not tracked on top.
+        contracts.with_context(mail_notrack=True)._recompute_recordset(
+            ["renewal_state", "renewal_next_date"]
+        )
+        recovered = contracts.filtered("renewal_pass_error_date")
+        if recovered:
+            recovered.write(
+                {"renewal_pass_error": False, "renewal_pass_error_date": False}
+            )
+        return reminders
+
+    @api.model
+    def _plan_reminders(self, contracts, today):
+        """Decide, per contract, which stage goes out and which are skipped."""
+        plans = []
+        to_supersede = defaultdict(lambda: self.env["renewal.reminder"])
+        first_day = contracts._renewal_first_day()
+        for contract in contracts:
+            cycle_end = contract.renewal_cycle_end
+            if renewal_rules.ended_before(cycle_end, first_day):
+                continue
+            cycle_reminders = contract.renewal_reminder_ids.filtered(
+                lambda reminder, end=cycle_end: reminder.cycle_end == end
+            )
+            policy = contract.renewal_policy_id
+            base = {
+                "contract": contract,
+                "policy": policy,
+                "cycle_end": cycle_end,
+                "today": today,
+            }
+
+            if not policy:
+                if not cycle_reminders.filtered(lambda r: r.reason_code == "no_policy"):
+                    reason = self.env._(
+                        "No renewal policy matches this contract: give its "
+                        "customer a tier or set a default policy in Settings."
+                    )
+                    plans.append(
+                        self._skipped_plan(
+                            base, self.env["renewal.policy.stage"], "no_policy", reason
+                        )
+                    )
+                continue
+            # A stage is known by its record, not its days: a policy edited
+            # mid-cycle never sends a step twice (see pending_stages).
+            held = cycle_reminders.filtered(
+                lambda r: r.state in OPEN_STATES and r.trigger == "scheduler"
+            )
+            decision = renewal_rules.cycle_plan(
+                today,
+                cycle_end,
+                [(stage.id, stage.days_before) for stage in policy.stage_ids],
+                contract._renewal_handled_steps(cycle_reminders),
+                held.ids,
+            )
+            stages = policy.stage_ids
+            ended = self.env._(
+                "The renewal cycle ended on %(end)s before this stage could go out.",
+                end=fields.Date.to_string(cycle_end),
+            )
+            for stage_id in decision.expired:
+                plans.append(
+                    self._skipped_plan(base, stages.browse(stage_id), "expired", ended)
+                )
+            if decision.send is None:
+                continue
+            send = stages.browse(decision.send)
+            superseded = self.env._(
+                "Superseded by the %(days)s-day stage that is due now.",
+                days=send.days_before,
+            )
+            for stage_id in decision.superseded:
+                plans.append(
+                    self._skipped_plan(
+                        base, stages.browse(stage_id), "superseded", superseded
+                    )
+                )
+            if decision.held:
+                to_supersede[superseded] |= held.browse(decision.held)
+            plans.append(dict(base, stage=send, state="scheduled"))
+        if to_supersede:
+            self._supersede_held(to_supersede)
+        self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
+        return plans
+
+    @api.model
+    def _supersede_held(self, superseded):
+        """Close the held reminders a later stage replaces, with the reason.
+
+        ``superseded`` maps reason texts to reminders.
+        """
+        now = fields.Datetime.now()
+        closed = self.env["renewal.reminder"]
+        for reason, reminders in superseded.items():
+            reminders.write(
+                {
+                    "state": "skipped",
+                    "reason_code": "superseded",
+                    "reason": reason,
+                    "outcome_date": now,
+                }
+            )
+            closed |= reminders
+        closed._close_review_activities()
+
+    @api.model
+    def _skipped_plan(self, base, stage, code, reason):
+        return dict(base, stage=stage, state="skipped", reason_code=code, reason=reason)
+
+    @api.model
+    def _check_recipients(self, plans):
+        """Pick each plan's recipient; skip the plans nobody may receive."""
+        for plan in plans:
+            contract = plan["contract"]
+            recipient = contract._renewal_recipient()
+            plan["recipient"] = recipient
+            problem = contract._renewal_recipient_problem(recipient)
+            if problem:
+                plan.update(
+                    state="skipped",
+                    reason_code=problem,
+                    reason=self.env["renewal.reminder"]._recipient_problem_text(
+                        problem, recipient
+                    ),
+                )
+            elif (
+                plan["stage"].review_required
+                or contract.renewal_tier_id.review_required
+            ):
+                plan["state"] = "review"
+
+    @api.model
+    def _plan_values(self, plan):
+        stage = plan["stage"]
+        now = fields.Datetime.now()
+        state = plan["state"]
+        recipient = plan.get("recipient")
+        return {
+            "contract_id": plan["contract"].id,
+            "stage_id": stage.id,
+            "policy_id": plan["policy"].id,
+            "cycle_end": plan["cycle_end"],
+            "days_before": stage.days_before if stage else False,
+            "channel": stage.channel or "email",
+            "tone": stage.tone,
+            "state": state,
+            "reason_code": plan.get("reason_code"),
+            "reason": plan.get("reason"),
+            "scheduled_date": plan["today"],
+            "recipient_id": recipient.id if recipient else False,
+            "subject": plan.get("subject"),
+            # A queued reminder's text is its email's (see _queue).
+            "draft_body": plan.get("body") if state != "queued" else False,
+            "outcome_date": now if state in ("skipped", "failed") else False,
+            "trigger": plan.get("trigger", "scheduler"),
+            "queued_date": plan.get("queued_date", False),
+            # What the channel that sent it records (its email, message...).
+            **plan.get("sent_values", {}),
+        }
