@@ -292,3 +292,10 @@ def test_a_mail_server_out_of_reach_is_tried_again_up_to_the_limit():
     assert rules.delivery_retry(True, 2, 3) == (False, 3)
     # A refused address is final at once.
     assert rules.delivery_retry(False, 0, 3) == (False, 1)
+
+
+def test_a_due_reminder_is_skipped_held_or_sent():
+    assert rules.send_decision("opted_out", True, True) == "skipped"
+    assert rules.send_decision(None, True, False) == "review"
+    assert rules.send_decision(None, False, True) == "review"
+    assert rules.send_decision(None, False, False) == "scheduled"

@@ -281,19 +281,18 @@ class RenewalScheduler(models.AbstractModel):
             recipient = contract._renewal_recipient()
             plan["recipient"] = recipient
             problem = contract._renewal_recipient_problem(recipient)
+            plan["state"] = renewal_rules.send_decision(
+                problem,
+                plan["stage"].review_required,
+                contract.renewal_tier_id.review_required,
+            )
             if problem:
                 plan.update(
-                    state="skipped",
                     reason_code=problem,
                     reason=self.env["renewal.reminder"]._recipient_problem_text(
                         problem, recipient
                     ),
                 )
-            elif (
-                plan["stage"].review_required
-                or contract.renewal_tier_id.review_required
-            ):
-                plan["state"] = "review"
 
     @api.model
     def _plan_values(self, plan):

@@ -281,6 +281,17 @@ def delivery_retry(temporary, attempts_before, max_attempts):
     return bool(temporary and attempts < max_attempts), attempts
 
 
+def send_decision(recipient_problem, stage_review, tier_review):
+    """What happens to a due reminder: ``skipped`` (nobody may receive it),
+    ``review`` (held for the salesperson: the stage or the customer's tier
+    asks for it) or ``scheduled`` (it goes out)."""
+    if recipient_problem:
+        return "skipped"
+    if stage_review or tier_review:
+        return "review"
+    return "scheduled"
+
+
 def days_left(today, end_date):
     """Days from ``today`` until ``end_date`` (negative once it has passed)."""
     if not end_date:

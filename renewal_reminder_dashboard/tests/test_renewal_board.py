@@ -1,7 +1,9 @@
+import json
 from datetime import date
 
 from lxml import etree
 
+from odoo import fields
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.renewal_reminder.tests.common import RenewalCommon
@@ -55,7 +57,24 @@ class TestRenewalBoard(RenewalCommon):
             }
             <= card_fields
         )
-        self.assertIn("days", views["views"]["kanban"]["arch"])
+        # What the board's progress bars show, through the call the web
+        # client makes with the kanban's own settings: the review waiting on
+        # the salesperson is an activity due today in its column.
+        colors = json.loads(progressbar.get("colors"))
+        self.assertEqual(set(colors), {"planned", "today", "overdue"})
+        review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        self.to_review.activity_schedule(
+            activity_type_id=review_type.id,
+            user_id=self.salesperson.id,
+            date_deadline=fields.Date.context_today(self.salesperson),
+        )
+        bars = Contract.read_progress_bar(
+            [("id", "in", self.ours.ids)],
+            kanban.get("default_group_by"),
+            {"field": progressbar.get("field"), "colors": colors},
+        )
+        self.assertEqual(bars.get("review", {}).get("today"), 1)
+        self.assertFalse(bars.get("upcoming", {}).get("today"))
 
     def test_salesperson_columns_hold_their_own_renewals_with_totals(self):
         Contract = self.env["contract.contract"].with_user(self.salesperson)
