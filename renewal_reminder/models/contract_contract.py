@@ -30,10 +30,16 @@ _logger = logging.getLogger(__name__)
 DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
 FIRST_DAY_PARAM = "renewal_reminder.first_day"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
+USER_GROUP = "renewal_reminder.renewal_reminder_group_user"
 # What a Renewals / Manager may change on a contract, even without the
 # contract rights OCA ``contract`` gives to accountants.
 MANAGER_FIELDS = frozenset(
-    {"renewal_tier_id", "renewal_policy_id", "renewal_policy_manual"}
+    {
+        "renewal_tier_id",
+        "renewal_tier_manual",
+        "renewal_policy_id",
+        "renewal_policy_manual",
+    }
 )
 # Renewal fields no person writes: they are computed, or they change only
 # through the actions that check them (mark lost, reopen).
@@ -105,6 +111,13 @@ class ContractContract(models.Model):
         check_company=True,
         help="Chosen from the tier, billing rhythm and value; pick another one "
         "to override it for this contract.",
+    )
+    renewal_tier_manual = fields.Boolean(
+        groups="base.group_user",
+        string="Tier Set for This Contract",
+        copy=False,
+        help="A Renewals manager set this contract's tier: the customer's tier "
+        "no longer changes it. Clear the tier to follow the customer again.",
     )
     renewal_policy_manual = fields.Boolean(
         groups="base.group_user",
@@ -184,12 +197,18 @@ class ContractContract(models.Model):
         compute="_compute_renewal_reminder_count",
     )
 
-    @api.depends("partner_id.commercial_partner_id.renewal_tier_id")
+    @api.depends(
+        "partner_id.commercial_partner_id.renewal_tier_id", "renewal_tier_manual"
+    )
     def _compute_renewal_tier_id(self):
         for contract in self:
-            contract.renewal_tier_id = (
-                contract.partner_id.commercial_partner_id.renewal_tier_id
-            )
+            if contract.renewal_tier_manual and contract.renewal_tier_id:
+                # Set for this contract only: the customer's tier does not undo it.
+                contract.renewal_tier_id = contract.renewal_tier_id
+            else:
+                contract.renewal_tier_id = (
+                    contract.partner_id.commercial_partner_id.renewal_tier_id
+                )
 
     @api.depends(
         "line_recurrence",
@@ -612,11 +631,59 @@ class ContractContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        implicit = {
+            flag for vals in vals_list for flag in self._renewal_implicit_flags(vals)
+        }
         vals_list = [self._renewal_note_policy_choice(vals) for vals in vals_list]
         if not self.env.su:
             for vals in vals_list:
                 self._renewal_check_fields_written(vals)
-        return super().create(vals_list)
+            # Defaults from the context would be added after these checks:
+            # the context without them (and only them) replaces it.
+            context = {
+                key: value
+                for key, value in self.env.context.items()
+                if not key.startswith("default_renewal_")
+            }
+            self = self.with_context(context)  # pylint: disable=context-overridden
+        contracts = super().create(vals_list)
+        contracts._renewal_unflag_automatic(implicit)
+        return contracts
+
+    @api.model
+    def _renewal_implicit_flags(self, vals):
+        """The "chosen by hand" flags a write of ``vals`` sets by itself."""
+        return {
+            flag
+            for fname, flag in (
+                ("renewal_tier_id", "renewal_tier_manual"),
+                ("renewal_policy_id", "renewal_policy_manual"),
+            )
+            if fname in vals and flag not in vals and vals[fname]
+        }
+
+    def _renewal_unflag_automatic(self, flags):
+        """A value sent back as the rules compute it is no choice by hand.
+
+        A form sends the tier and policy its onchange computed (a new
+        contract, another customer): those stay automatic.
+        """
+        if "renewal_tier_manual" in flags:
+            same = self.filtered(
+                lambda c: c.renewal_tier_manual
+                and c.renewal_tier_id
+                == c.partner_id.commercial_partner_id.renewal_tier_id
+            )
+            if same:
+                same.sudo().write({"renewal_tier_manual": False})
+        if "renewal_policy_manual" in flags:
+            automatic = self._renewal_automatic_policies()
+            same = self.filtered(
+                lambda c: c.renewal_policy_manual
+                and c.renewal_policy_id == automatic[c][0]
+            )
+            if same:
+                same.sudo().write({"renewal_policy_manual": False})
 
     @api.model
     def _renewal_note_policy_choice(self, vals):
@@ -624,9 +691,12 @@ class ContractContract(models.Model):
         resetting the flag, gives the contract back to the rules."""
         if "renewal_policy_id" in vals and "renewal_policy_manual" not in vals:
             vals = dict(vals, renewal_policy_manual=bool(vals["renewal_policy_id"]))
+        if "renewal_tier_id" in vals and "renewal_tier_manual" not in vals:
+            vals = dict(vals, renewal_tier_manual=bool(vals["renewal_tier_id"]))
         return vals
 
     def write(self, vals):
+        implicit = self._renewal_implicit_flags(vals)
         vals = self._renewal_note_policy_choice(vals)
         if not self.env.su:
             self._renewal_check_fields_written(vals)
@@ -637,8 +707,22 @@ class ContractContract(models.Model):
                 # contracts they see, without being given the right to write
                 # the rest of them.
                 self.check_access("read")
-                return self.sudo().write(vals)
+                result = self.sudo().write(vals)
+                self._renewal_unflag_automatic(implicit)
+                return result
         result = super().write(vals)
+        self._renewal_unflag_automatic(implicit)
+        # Cleared by a person: the rules choose again.
+        cleared = [
+            self._fields[fname]
+            for fname in ("renewal_tier_id", "renewal_policy_id")
+            if fname in vals and not vals[fname]
+        ]
+        if cleared:
+            contracts = self.sudo()
+            for field in cleared:
+                self.env.add_to_compute(field, contracts)
+            contracts._recompute_recordset([field.name for field in cleared])
         if {"date_end", "active", "renewal_lost_end"} & set(vals):
             self._renewal_cancel_stale_reminders()
         followed = [fname for fname in REMINDER_CONTRACT_FIELDS if fname in vals]
@@ -698,7 +782,7 @@ class ContractContract(models.Model):
 
     def action_renewal_mark_lost(self):
         """Ask why the renewal was lost, then close the cycle as lost."""
-        self.check_access("read")
+        self._renewal_check_worker()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Renewal Lost"),
@@ -708,9 +792,21 @@ class ContractContract(models.Model):
             "context": {"default_contract_ids": self.ids},
         }
 
+    def _renewal_check_worker(self):
+        """Only the people working renewals act on them, on contracts they see.
+
+        Reading a contract is not enough: OCA ``contract`` lets the customer
+        read theirs on the portal, and accountants read all of them.
+        """
+        if not (self.env.su or self.env.user.has_group(USER_GROUP)):
+            raise AccessError(
+                self.env._("Only the Renewals team works a contract's renewal.")
+            )
+        self.check_access("read")
+
     def _renewal_mark_lost(self, reason):
         """Mark the current cycle of these contracts lost, with ``reason``."""
-        self.check_access("read")
+        self._renewal_check_worker()
         for contract in self.sudo().filtered("renewal_cycle_end"):
             contract.write(
                 {
@@ -720,5 +816,7 @@ class ContractContract(models.Model):
             )
 
     def action_renewal_reopen(self):
-        self.check_access("read")
-        self.sudo().write({"renewal_lost_end": False, "renewal_lost_reason": False})
+        self._renewal_check_worker()
+        self.sudo().filtered("renewal_lost_end").write(
+            {"renewal_lost_end": False, "renewal_lost_reason": False}
+        )

@@ -109,10 +109,17 @@ class RenewalDelivery(models.AbstractModel):
                 ]
             )
         )
-        by_message = {notif.mail_message_id: notif for notif in bounced}
+        # Only the reminder's own recipient bouncing it counts: a copy to a
+        # follower or a cc address coming back says nothing of the customer.
+        by_recipient = {
+            (notif.mail_message_id, notif.res_partner_id): notif for notif in bounced
+        }
         updates = defaultdict(lambda: self.env["renewal.reminder"])
         for reminder in reminders:
-            reason = by_message[reminder.message_id].failure_reason or self.env._(
+            notif = by_recipient.get((reminder.message_id, reminder.recipient_id))
+            if not notif:
+                continue
+            reason = notif.failure_reason or self.env._(
                 "The customer's mail server returned the email."
             )
             updates[reason] |= reminder

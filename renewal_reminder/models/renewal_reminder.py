@@ -1,7 +1,10 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import html2plaintext
 
 from ..tools import renewal_rules
 
@@ -180,7 +183,8 @@ class RenewalReminder(models.Model):
     message_id = fields.Many2one(
         comodel_name="mail.message", index="btree_not_null", readonly=True
     )
-    tier_id = fields.Many2one(related="contract_id.renewal_tier_id")
+    # Read as the user: the reminder's contract must be theirs to read.
+    tier_id = fields.Many2one(related="contract_id.renewal_tier_id", related_sudo=False)
 
     _sql_constraints = [
         (
@@ -423,6 +427,7 @@ class RenewalReminder(models.Model):
         reminders = self.sudo()
         reminders.contract_id._renewal_cancel_stale_reminders()
         to_approve = reminders.filtered(lambda reminder: reminder.state == "review")
+        to_approve._check_text_before_approval()
         to_approve.write(
             {"reviewer_id": self.env.user.id, "reviewed_date": fields.Datetime.now()}
         )
@@ -444,12 +449,55 @@ class RenewalReminder(models.Model):
             },
         }
 
+    def _check_text_before_approval(self):
+        """Refuse to send a held reminder whose edited text is empty or holds
+        a placeholder the template did not put there (the customer's own data,
+        rendered, may hold one: that is data)."""
+        dispatch = self.env["renewal.dispatch"]
+        by_template = defaultdict(lambda: self.browse())
+        for reminder in self:
+            by_template[reminder.stage_id and reminder.stage_id._template()] |= reminder
+        for template, reminders in by_template.items():
+            rendered = (
+                dispatch._render_template(template, reminders.contract_id.ids)
+                if template
+                else {}
+            )
+            for reminder in reminders:
+                final = [reminder.subject or "", html2plaintext(reminder.body or "")]
+                values = rendered.get(reminder.contract_id.id)
+                if isinstance(values, Exception) or not values:
+                    values = {}
+                leftovers = ["empty"] if not all(t.strip() for t in final) else []
+                leftovers += renewal_rules.unexplained_markers(
+                    final,
+                    [
+                        values.get("subject") or "",
+                        html2plaintext(values.get("body_html") or ""),
+                    ],
+                )
+                if leftovers:
+                    raise UserError(
+                        self.env._(
+                            "The reminder “%(reminder)s” still holds %(markers)s: "
+                            "fix its text before approving it.",
+                            reminder=reminder.display_name,
+                            markers=", ".join(leftovers),
+                        )
+                    )
+
     def _skip_unreachable_recipients(self):
-        """Skip, with the reason, the reminders nobody may receive any more."""
+        """Skip, with the reason, the reminders nobody may receive any more.
+
+        Who gets it is decided again (the customer may have an address now,
+        or another backup contact), then checked.
+        """
         now = fields.Datetime.now()
         skipped = self.browse()
         for reminder in self:
-            recipient = reminder.recipient_id
+            recipient = reminder.contract_id._renewal_recipient()
+            if recipient != reminder.recipient_id:
+                reminder.recipient_id = recipient
             problem = reminder.contract_id._renewal_recipient_problem(recipient)
             if not problem:
                 continue

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
+USER_GROUP = "renewal_reminder.renewal_reminder_group_user"
 
 
 class ResPartner(models.Model):
@@ -72,6 +75,54 @@ class ResPartner(models.Model):
                         other=backup.company_id.name,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._renewal_check_fields_written(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._renewal_check_fields_written(vals)
+        return super().write(vals)
+
+    def _renewal_check_fields_written(self, vals):
+        """Who may change what decides a customer's reminders.
+
+        The tier (which decides the review step of key accounts) is a Renewals
+        manager's; the backup contact and the opt-out are the Renewals team's.
+        A contact taking its company's tier, as Odoo syncs it, is not a change.
+        """
+        user = self.env.user
+        if "renewal_tier_id" in vals and not user.has_group(MANAGER_GROUP):
+            tier_id = vals["renewal_tier_id"] or False
+            if self:
+                synced = all(
+                    partner.parent_id
+                    and not partner.is_company
+                    and tier_id == partner.commercial_partner_id.renewal_tier_id.id
+                    for partner in self
+                )
+            else:  # a new contact of a company takes the company's tier
+                parent = self.browse(vals.get("parent_id"))
+                synced = not tier_id or (
+                    parent
+                    and tier_id == parent.commercial_partner_id.renewal_tier_id.id
+                )
+            if not synced:
+                raise AccessError(
+                    self.env._("Only a Renewals manager changes a customer's tier.")
+                )
+        team = {"renewal_backup_partner_id", "renewal_opt_out"} & set(vals)
+        if team and not user.has_group(USER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only the Renewals team changes a customer's backup renewal "
+                    "contact or opt-out."
+                )
+            )
 
     @api.model
     def _commercial_fields(self):

@@ -18,7 +18,7 @@ class RenewalPolicyPreview(models.TransientModel):
         required=True,
         domain=[("contract_type", "=", "sale")],
     )
-    cycle_end = fields.Date(related="contract_id.renewal_cycle_end")
+    cycle_end = fields.Date(related="contract_id.renewal_cycle_end", related_sudo=False)
     timeline = fields.Html(compute="_compute_timeline", sanitize=False)
 
     def _stage_messages(self):

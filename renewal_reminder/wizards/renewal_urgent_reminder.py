@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
+from odoo.tools.misc import clean_context
 
 from ..tools import renewal_rules
 
@@ -39,6 +40,7 @@ class RenewalUrgentReminder(models.TransientModel):
     body = fields.Html(
         compute="_compute_message", compute_sudo=False, store=True, readonly=False
     )
+    sent = fields.Boolean(readonly=True, copy=False)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -158,8 +160,26 @@ class RenewalUrgentReminder(models.TransientModel):
                     markers=", ".join(leftovers),
                 )
             )
+        # Sent once: a second click, or a second request at the same time,
+        # finds the wizard sent (or locked) and sends nothing.
+        self.flush_recordset(["sent"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT sent FROM renewal_urgent_reminder WHERE id = %s "
+                "FOR UPDATE NOWAIT",
+                self.id,
+            )
+        )
+        if self.env.cr.fetchone()[0]:
+            raise UserError(self.env._("This urgent reminder was already sent."))
+        self.sent = True
+        self.flush_recordset(["sent"])
         today = fields.Date.context_today(self)
-        reminder = Reminder.sudo().create(
+        # Defaults of the caller's context never reach the reminder log: the
+        # context without them replaces it.
+        context = clean_context(self.env.context)
+        Reminder = Reminder.sudo().with_context(context)  # pylint: disable=context-overridden
+        reminder = Reminder.create(
             {
                 "contract_id": contract.id,
                 "policy_id": contract.renewal_policy_id.id,
