@@ -13,3 +13,4 @@ from . import mail_mail
 from . import mail_template
 from . import mail_notification
 from . import res_config_settings
+from . import res_lang

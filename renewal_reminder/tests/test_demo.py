@@ -29,3 +29,38 @@ class TestDemo(TransactionCase):
             .search([("renewal_pass_error_date", "!=", False)])
             .mapped("renewal_pass_error")
         )
+
+    def test_chinese_is_whole_in_the_demo(self):
+        module = self.env["ir.module.module"].search(
+            [("name", "=", "renewal_reminder")]
+        )
+        if not module.demo:
+            self.skipTest("installed without demo data")
+
+        def chinese(text):
+            return any("\u4e00" <= char <= "\u9fff" for char in text or "")
+
+        reminders = self.env["renewal.reminder"].search(
+            [("partner_id.lang", "=", "zh_CN"), ("subject", "!=", False)]
+        )
+        self.assertTrue(reminders)
+        for reminder in reminders:
+            with self.subTest(reminder=reminder.display_name):
+                self.assertTrue(chinese(reminder.subject), reminder.subject)
+                self.assertNotIn("Your contract", reminder.subject)
+        # A zh_CN user reads the contract's own labels (OCA contract's terms)
+        # and the board's columns in Chinese.
+        Contract = self.env["contract.contract"].with_context(lang="zh_CN")
+        described = Contract.fields_get(["date_end", "renewal_state"])
+        self.assertTrue(chinese(described["date_end"]["string"]))
+        self.assertTrue(
+            all(
+                chinese(label)
+                for _key, label in described["renewal_state"]["selection"]
+            )
+        )
+        menu = self.env.ref(
+            "renewal_reminder.renewal_menu_root", raise_if_not_found=False
+        )
+        if menu:
+            self.assertTrue(chinese(menu.with_context(lang="zh_CN").name))
