@@ -64,11 +64,17 @@ class RenewalPolicyStage(models.Model):
     def _compute_name(self):
         tones = dict(self._fields["tone"]._description_selection(self.env))
         for stage in self:
-            stage.name = self.env._(
-                "%(days)s days before (%(tone)s)",
-                days=stage.days_before,
-                tone=tones.get(stage.tone, ""),
-            )
+            tone = tones.get(stage.tone, "")
+            if stage.days_before == 0:
+                stage.name = self.env._("On the end date (%(tone)s)", tone=tone)
+            elif stage.days_before == 1:
+                stage.name = self.env._("1 day before (%(tone)s)", tone=tone)
+            else:
+                stage.name = self.env._(
+                    "%(days)s days before (%(tone)s)",
+                    days=stage.days_before,
+                    tone=tone,
+                )
 
     @api.constrains("days_before", "policy_id")
     def _check_days_before(self):

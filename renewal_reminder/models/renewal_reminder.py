@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext
+from odoo.tools import format_date, html2plaintext
 
 from ..tools import renewal_rules
 
@@ -248,14 +248,29 @@ class RenewalReminder(models.Model):
         return self.env["renewal.scheduler"]._cron_send_due_reminders(batch_size)
 
     @api.depends("contract_id", "days_before", "cycle_end")
+    @api.depends_context("lang")
     def _compute_display_name(self):
         for reminder in self:
-            reminder.display_name = self.env._(
-                "%(contract)s: %(days)s days before %(end)s",
-                contract=reminder.contract_id.display_name or "",
-                days=reminder.days_before,
-                end=fields.Date.to_string(reminder.cycle_end) or "",
-            )
+            values = {
+                "contract": reminder.contract_id.display_name or "",
+                "days": abs(reminder.days_before),
+                # In the reader's own date format.
+                "end": format_date(self.env, reminder.cycle_end) or "",
+            }
+            days = reminder.days_before
+            if days == 0:
+                text = self.env._("%(contract)s: on %(end)s", **values)
+            elif days == 1:
+                text = self.env._("%(contract)s: 1 day before %(end)s", **values)
+            elif days == -1:
+                text = self.env._("%(contract)s: 1 day after %(end)s", **values)
+            elif days < 0:
+                text = self.env._("%(contract)s: %(days)s days after %(end)s", **values)
+            else:
+                text = self.env._(
+                    "%(contract)s: %(days)s days before %(end)s", **values
+                )
+            reminder.display_name = text
 
     # ------------------------------------------------------------------
     # Messages

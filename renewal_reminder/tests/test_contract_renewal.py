@@ -208,8 +208,21 @@ class TestContractRenewal(RenewalCommon):
         self.assertEqual(
             self.env[action["res_model"]].search(action["domain"]), reminder
         )
+        # Dates in the reader's format, days counted as a person counts them.
         self.assertEqual(
-            reminder.display_name, f"{contract.display_name}: 30 days before 2027-03-31"
+            reminder.display_name, f"{contract.display_name}: 30 days before 03/31/2027"
+        )
+        reminder.days_before = 1
+        self.assertEqual(
+            reminder.display_name, f"{contract.display_name}: 1 day before 03/31/2027"
+        )
+        reminder.days_before = -5
+        self.assertEqual(
+            reminder.display_name, f"{contract.display_name}: 5 days after 03/31/2027"
+        )
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.assertIn(
+            "2027年03月31日", reminder.with_context(lang="zh_CN").display_name
         )
 
     def test_one_reminder_per_stage_and_cycle(self):

@@ -83,6 +83,11 @@ class TestRenewalPolicy(RenewalCommon):
         last.sequence = 0
         self.assertEqual(policy.stage_ids.sorted("sequence")[0], last)
         self.assertEqual(last.name, "2 days before (Final, with an offer)")
+        last.days_before = 1
+        self.assertEqual(last.name, "1 day before (Final, with an offer)")
+        last.days_before = 0
+        self.assertEqual(last.name, "On the end date (Final, with an offer)")
+        last.days_before = 2
         self.assertEqual(
             last._template(),
             self.env.ref("renewal_reminder.mail_template_renewal_final"),
