@@ -299,3 +299,10 @@ def test_a_due_reminder_is_skipped_held_or_sent():
     assert rules.send_decision(None, True, False) == "review"
     assert rules.send_decision(None, False, True) == "review"
     assert rules.send_decision(None, False, False) == "scheduled"
+
+
+def test_an_end_passed_without_renewal_is_lapsed():
+    end = date(2027, 3, 31)
+    assert rules.renewal_state(end, None, end, ["sent"], date(2027, 4, 1)) == "lapsed"
+    assert rules.renewal_state(end, None, end, ["sent"], end) == "reminding"
+    assert rules.renewal_state(end, end, end, [], date(2027, 4, 1)) == "lost"

@@ -21,6 +21,7 @@ RENEWAL_STATES = [
     ("upcoming", "Upcoming"),
     ("reminding", "Reminding"),
     ("review", "Awaiting Review"),
+    ("lapsed", "Lapsed"),
     ("renewed", "Renewed"),
     ("lost", "Lost"),
 ]
@@ -400,6 +401,7 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.cycle_end",
     )
     def _compute_renewal_state(self):
+        today = fields.Date.context_today(self)
         for contract in self:
             cycle_end = contract.renewal_cycle_end
             reminders = contract.renewal_reminder_ids
@@ -412,6 +414,7 @@ class ContractContract(models.Model):
                     for reminder in reminders
                     if reminder.cycle_end == cycle_end and reminder.state != "cancelled"
                 ],
+                today,
             )
             contract.renewal_state = state
 
@@ -542,6 +545,26 @@ class ContractContract(models.Model):
             ),
             self.company_id.id,
         )
+
+    @api.model
+    def _renewal_refresh_lapsed(self, today):
+        """Move to Lapsed the renewals whose end passed since yesterday.
+
+        The status is stored (the board groups on it), and a day passing
+        changes no field: the daily pass refreshes it, set-based.
+        """
+        lapsing = self.sudo().search(
+            [
+                ("renewal_state", "in", ("upcoming", "reminding", "review")),
+                ("renewal_cycle_end", "<", today),
+            ]
+        )
+        if lapsing:
+            self.env.add_to_compute(self._fields["renewal_state"], lapsing)
+            lapsing.with_context(mail_notrack=True)._recompute_recordset(
+                ["renewal_state"]
+            )
+        return lapsing
 
     @api.model
     def _renewal_due_domain(self, today):

@@ -46,6 +46,7 @@ class RenewalScheduler(models.AbstractModel):
         batch_size = batch_size or self.env["res.config.settings"]._renewal_batch_size()
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
+        Contract._renewal_refresh_lapsed(today)
         domain = Contract._renewal_due_domain(today)
         contracts = Contract._renewal_claim_due(today, batch_size)
         if contracts:

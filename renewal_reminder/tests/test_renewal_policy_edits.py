@@ -291,3 +291,27 @@ class TestRenewalPolicyAssignment(RenewalCommon):
         self.assertFalse(contract.renewal_policy_manual)
         self.assertEqual(contract.renewal_policy_id, self.policy_standard)
         self.assertNotIn("hand", contract.renewal_policy_reason)
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalLapsed(RenewalCommon):
+    def test_an_end_date_passed_without_renewal_is_lapsed(self):
+        self.env["contract.contract"].search([]).write({"active": False})
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
+        with freeze_time("2027-03-31"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        self.assertNotEqual(contract.renewal_state, "lapsed")
+        with freeze_time("2027-04-01"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        self.assertEqual(contract.renewal_state, "lapsed")
+        # Renewing it (the end moved on) or losing it says so instead.
+        self._mark_lost(contract)
+        self.assertEqual(contract.renewal_state, "lost")
+        contract.with_user(self.salesperson).action_renewal_reopen()
+        with freeze_time("2027-04-02"):
+            self.assertEqual(contract.renewal_state, "lapsed")
+            contract.contract_line_ids.date_end = date(2028, 3, 31)
+            contract.date_end = date(2028, 3, 31)
+            self.assertEqual(contract.renewal_state, "renewed")

@@ -241,6 +241,7 @@ STATE_NO_END_DATE = "no_end_date"
 STATE_LOST = "lost"
 STATE_RENEWED = "renewed"
 STATE_REVIEW = "review"
+STATE_LAPSED = "lapsed"
 STATE_REMINDING = "reminding"
 STATE_UPCOMING = "upcoming"
 
@@ -249,7 +250,7 @@ STATE_UPCOMING = "upcoming"
 REMINDED_STATES = ("queued", "sent", "bounced", "failed")
 
 
-def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states):
+def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states, today=None):
     """Where a contract's renewal stands.
 
     ``cycle_end`` is the end the current cycle counts down to, ``lost_end``
@@ -264,6 +265,9 @@ def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states):
         return STATE_LOST
     if last_reminded_end and cycle_end > last_reminded_end:
         return STATE_RENEWED
+    if today and cycle_end < today:
+        # The end passed and nobody moved it: not renewed, not lost either.
+        return STATE_LAPSED
     if "review" in cycle_states:
         return STATE_REVIEW
     if any(state in REMINDED_STATES for state in cycle_states):

@@ -92,6 +92,7 @@ class TestRenewalBoard(RenewalCommon):
                 "upcoming",
                 "reminding",
                 "review",
+                "lapsed",
                 "renewed",
                 "lost",
             ],
