@@ -261,3 +261,21 @@ class TestBounceOfACopy(RenewalCommon, MockEmail):
         self.assertNotEqual(reminder.state, "bounced")
         customer.write({"notification_status": "bounce"})
         self.assertEqual(reminder.state, "bounced")
+
+
+@tagged("post_install", "-at_install")
+class TestSalespersonOpensTheirContract(RenewalCommon):
+    def test_a_salesperson_without_invoicing_rights_opens_their_contract(self):
+        contract = self._create_contract(self.customer_gold, user=self.salesperson)
+        self.assertFalse(self.salesperson.has_group("account.group_account_invoice"))
+        # What the web client does: load the form view and read its fields.
+        form = Form(contract.with_user(self.salesperson))
+        self.assertEqual(form.partner_id, self.customer_gold)
+        self.assertEqual(form.renewal_tier_id, self.tier_gold)
+        self.assertEqual(len(form.contract_line_ids), 1)
+        self.assertTrue(form.renewal_policy_reason)
+        arch = contract.with_user(self.salesperson).get_views([(False, "form")])[
+            "views"
+        ]["form"]["arch"]
+        self.assertNotIn('name="modification_ids"', arch)
+        self.assertNotIn('name="action_show_invoices"', arch)
