@@ -11,9 +11,13 @@ module level, so it also loads on a machine without Odoo.
 - An Odoo test fails when Odoo logs an ERROR (or worse) while it runs, unless
   the test silenced that logger with ``odoo.tools.mute_logger``: muted records
   never reach the handlers of the ``odoo`` logger.
+- Browser tours: the run says how many ran. Odoo skips a tour when it finds
+  no browser (Debian: the ``chromium`` package) or no ``websocket-client``;
+  with ``CI=true`` such a skip fails the test instead.
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -112,4 +116,40 @@ def _fail_on_odoo_errors(request):
             f"Odoo logged {len(handler.records)} error(s) during the test "
             f"(silence expected ones with odoo.tools.mute_logger):\n{messages}",
             pytrace=False,
+        )
+
+
+# Why Odoo skips a browser test: no browser, or no way to drive it.
+_BROWSER_SKIPS = ("Chrome", "websocket-client")
+_TOURS = {"ran": 0, "skipped": 0}
+
+
+def _is_tour(item):
+    return "tour" in item.name or "tours" in Path(str(item.path)).name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not _is_tour(item):
+        return
+    if report.skipped:
+        reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else "")
+        _TOURS["skipped"] += 1
+        if os.environ.get("CI") == "true" and any(s in reason for s in _BROWSER_SKIPS):
+            report.outcome = "failed"
+            report.longrepr = (
+                f"Browser tour skipped ({reason}): on CI a tour must run; install "
+                "Debian's chromium package (and websocket-client, in "
+                "setup/requirements.txt)."
+            )
+    elif report.passed or report.failed:
+        _TOURS["ran"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TOURS["ran"] or _TOURS["skipped"]:
+        terminalreporter.write_line(
+            f"browser tours: {_TOURS['ran']} ran, {_TOURS['skipped']} skipped"
         )

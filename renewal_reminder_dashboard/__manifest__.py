@@ -12,5 +12,10 @@
         "views/contract_contract_views.xml",
         "views/renewal_dashboard_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "renewal_reminder_dashboard/static/tests/tours/*.js",
+        ],
+    },
     "auto_install": True,
 }

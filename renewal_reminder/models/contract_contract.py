@@ -546,6 +546,27 @@ class ContractContract(models.Model):
             self.company_id.id,
         )
 
+    def _compute_currency_id(self):
+        # The currency comes from the invoicing journal, which a salesperson
+        # without invoicing rights may not read: the currency they may.
+        if self.env["account.journal"].has_access("read"):
+            return super()._compute_currency_id()
+        computed = self.sudo()
+        super(ContractContract, computed)._compute_currency_id()
+        for contract, sudo_contract in zip(self, computed, strict=True):
+            contract.currency_id = sudo_contract.currency_id.sudo(False)
+        return None
+
+    def _compute_pricelist_id_domain(self):
+        # Read from the invoicing journal too (see _compute_currency_id).
+        if self.env["account.journal"].has_access("read"):
+            return super()._compute_pricelist_id_domain()
+        computed = self.sudo()
+        super(ContractContract, computed)._compute_pricelist_id_domain()
+        for contract, sudo_contract in zip(self, computed, strict=True):
+            contract.pricelist_id_domain = sudo_contract.pricelist_id_domain
+        return None
+
     def _compute_invoice_count(self):
         # The contract form counts its invoices; a salesperson without
         # invoicing rights still opens the form (the count is all they get:

@@ -1,0 +1,78 @@
+from datetime import timedelta
+
+from odoo import Command, fields, http
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalTours(HttpCase):
+    """The main flows as a person clicks them, in a browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Read the add-ons' manifests once, here: the browser's first requests
+        # would otherwise parse them in several server threads at once, which
+        # Python 3.11 before 3.11.8 can fail on ("AST constructor recursion
+        # depth mismatch").
+        http.root.statics  # noqa: B018
+
+    def test_the_salesperson_works_a_renewal_from_the_board(self):
+        salesperson = new_test_user(
+            self.env,
+            login="rr_tour_sales",
+            password="rr_tour_sales",
+            name="Tess Tour",
+            email="tess@example.com",
+            groups="base.group_user,renewal_reminder.renewal_reminder_group_user",
+        )
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Tour Customer",
+                "is_company": True,
+                "email": "tour@customer.example.com",
+                "renewal_tier_id": self.env.ref(
+                    "renewal_reminder.renewal_tier_standard"
+                ).id,
+            }
+        )
+        product = self.env["product.product"].create(
+            {"name": "Tour plan", "type": "service"}
+        )
+        today = fields.Date.today()
+        contract = self.env["contract.contract"].create(
+            {
+                "name": "Tour hosting",
+                "partner_id": customer.id,
+                "contract_type": "sale",
+                "line_recurrence": True,
+                "user_id": salesperson.id,
+                "contract_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "name": "Tour plan",
+                            "quantity": 1,
+                            "price_unit": 100.0,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "date_start": today - timedelta(days=300),
+                            "date_end": today + timedelta(days=20),
+                        }
+                    )
+                ],
+            }
+        )
+        self.start_tour(
+            "/odoo/renewals", "renewal_salesperson_tour", login="rr_tour_sales"
+        )
+        urgent = contract.renewal_reminder_ids.filtered(lambda r: r.trigger == "urgent")
+        self.assertEqual(urgent.state, "queued")
+        self.assertEqual(urgent.recipient_id, customer)
+        self.assertEqual(urgent.reviewer_id, self.env["res.users"])
+        # Marked lost with its reason, then reopened: the chatter kept both.
+        self.assertNotEqual(contract.renewal_state, "lost")
+        tracked = contract.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "renewal_lost_reason"
+        )
+        self.assertIn("Moved to a competitor", tracked.mapped("new_value_char"))
