@@ -15,7 +15,7 @@ class TestRenewalTours(HttpCase):
         # would otherwise parse them in several server threads at once, which
         # Python 3.11 before 3.11.8 can fail on ("AST constructor recursion
         # depth mismatch").
-        http.root.statics  # noqa: B018
+        cls.addon_statics = http.root.statics
 
     def test_the_salesperson_works_a_renewal_from_the_board(self):
         salesperson = new_test_user(
