@@ -63,9 +63,25 @@ class TestRenewalTours(HttpCase):
                 ],
             }
         )
+        held = self.env["renewal.reminder"].create(
+            {
+                "contract_id": contract.id,
+                "policy_id": contract.renewal_policy_id.id,
+                "stage_id": contract.renewal_policy_id.stage_ids[:1].id,
+                "cycle_end": contract.renewal_cycle_end,
+                "days_before": 30,
+                "state": "review",
+                "recipient_id": customer.id,
+                "subject": "Your Tour hosting renewal",
+                "draft_body": "<p>Dear Tour Customer, shall we renew?</p>",
+            }
+        )
         self.start_tour(
             "/odoo/renewals", "renewal_salesperson_tour", login="rr_tour_sales"
         )
+        self.assertEqual(held.state, "queued")
+        self.assertEqual(held.reviewer_id, salesperson)
+        self.assertEqual(held.mail_id.recipient_ids, customer)
         urgent = contract.renewal_reminder_ids.filtered(lambda r: r.trigger == "urgent")
         self.assertEqual(urgent.state, "queued")
         self.assertEqual(urgent.recipient_id, customer)

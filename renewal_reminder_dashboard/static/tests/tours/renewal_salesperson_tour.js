@@ -2,8 +2,9 @@
 
 import {registry} from "@web/core/registry";
 
-// The salesperson's day: the board, a card, an urgent reminder, a renewal
-// marked lost with its reason, then reopened.
+// The salesperson's day: the board, a card, a held reminder approved (with a
+// confirmation), an urgent reminder, a renewal marked lost with its reason,
+// then reopened.
 registry.category("web_tour.tours").add("renewal_salesperson_tour", {
     url: "/odoo/renewals",
     steps: () => [
@@ -15,6 +16,35 @@ registry.category("web_tour.tours").add("renewal_salesperson_tour", {
         {
             content: "The contract opens, with its customer",
             trigger: ".o_form_view .o_field_widget[name=partner_id]:contains(Tour Customer)",
+        },
+        {
+            content: "Open the contract's reminders",
+            trigger: ".o_form_view button[name=action_view_renewal_reminders]",
+            run: "click",
+        },
+        {
+            content: "Open the one awaiting review",
+            trigger: ".o_list_view .o_data_row:contains(Awaiting Review) td.o_data_cell",
+            run: "click",
+        },
+        {
+            content: "Approve and send it",
+            trigger: ".o_form_view button[name=action_approve]",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal-footer button.btn-primary",
+            run: "click",
+        },
+        {
+            content: "It is on its way",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Queued)",
+        },
+        {
+            content: "Back to the contract",
+            trigger: ".o_breadcrumb .breadcrumb-item:nth-child(2) a",
+            run: "click",
         },
         {
             content: "Send an urgent reminder",
