@@ -92,3 +92,42 @@ class TestRenewalTours(HttpCase):
             lambda t: t.field_id.name == "renewal_lost_reason"
         )
         self.assertIn("Moved to a competitor", tracked.mapped("new_value_char"))
+
+    def test_the_admin_sets_up_a_tier_and_its_policy(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Admin Tour Customer",
+                "is_company": True,
+                "email": "admin-tour@customer.example.com",
+            }
+        )
+        today = fields.Date.today()
+        contract = self.env["contract.contract"].create(
+            {
+                "name": "Admin tour hosting",
+                "partner_id": customer.id,
+                "contract_type": "sale",
+                "date_start": today - timedelta(days=300),
+                "date_end": today + timedelta(days=90),
+            }
+        )
+        admin = self.env.ref("base.user_admin")
+        admin.email = "admin@example.com"
+        self.start_tour(
+            "/odoo/action-renewal_reminder.renewal_tier_action",
+            "renewal_admin_tour",
+            login="admin",
+        )
+        tier = self.env["renewal.tier"].search([("name", "=", "Platinum")])
+        policy = self.env["renewal.policy"].search([("name", "=", "Platinum accounts")])
+        self.assertEqual(policy.tier_id, tier)
+        self.assertEqual(sorted(policy.stage_ids.mapped("days_before")), [7, 30, 60])
+        tests = self.env["mail.mail"].search(
+            [("subject", "like", "[Test %"), ("email_to", "ilike", "admin@example.com")]
+        )
+        self.assertEqual(len(tests), 3)
+        self.assertFalse(contract.renewal_reminder_ids)
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param("renewal_reminder.target_rate"),
+            "90.0",
+        )
