@@ -518,7 +518,11 @@ class ContractContract(models.Model):
             "renewal_reminder.renewal_reminder_action"
         )
         action["domain"] = [("contract_id", "=", self.id)]
-        action["context"] = {"default_contract_id": self.id, "create": False}
+        action["context"] = {
+            "default_contract_id": self.id,
+            "create": False,
+            "search_default_not_superseded": 1,
+        }
         return action
 
     def _renewal_recipient(self):

@@ -236,11 +236,21 @@ class RenewalScheduler(models.AbstractModel):
                 "Superseded by the %(days)s-day stage that is due now.",
                 days=send.days_before,
             )
-            for stage_id in decision.superseded:
-                plans.append(
-                    self._skipped_plan(
-                        base, stages.browse(stage_id), "superseded", superseded
+            if decision.superseded:
+                # One line for the stages a late entrant skips, on the one
+                # closest to the stage sent: the cycle moving forward keeps
+                # the others from ever going out (see pending_stages).
+                skipped = stages.browse(decision.superseded)
+                reason = superseded
+                if len(skipped) > 1:
+                    reason = self.env._(
+                        "Superseded by the %(days)s-day stage that is due now "
+                        "(the %(stages)s-day stages were not sent).",
+                        days=send.days_before,
+                        stages=", ".join(str(d) for d in skipped.mapped("days_before")),
                     )
+                plans.append(
+                    self._skipped_plan(base, skipped[-1], "superseded", reason)
                 )
             if decision.held:
                 to_supersede[superseded] |= held.browse(decision.held)

@@ -3,10 +3,13 @@
 from datetime import date
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -315,3 +318,44 @@ class TestRenewalLapsed(RenewalCommon):
             contract.contract_line_ids.date_end = date(2028, 3, 31)
             contract.date_end = date(2028, 3, 31)
             self.assertEqual(contract.renewal_state, "renewed")
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalLogReadable(RenewalCommon, MockEmail):
+    def test_a_late_entrant_gets_one_superseded_line_hidden_by_default(self):
+        self.env["contract.contract"].search([]).write({"active": False})
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Late Key Account",
+                "is_company": True,
+                "email": "late@key.example.com",
+                "renewal_tier_id": self.tier_strategic.id,
+            }
+        )
+        # Strategic: 60, 30, 15 and 7 days; it arrives 10 days before the end.
+        contract = self._create_contract(customer, date_end=date(2027, 3, 31))
+        with freeze_time("2027-03-21"), self.mock_mail_gateway():
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        reminders = contract.renewal_reminder_ids
+        self.assertEqual(
+            sorted((r.days_before, r.state) for r in reminders),
+            [(15, "review"), (30, "skipped")],
+        )
+        superseded = reminders.filtered(lambda r: r.reason_code == "superseded")
+        self.assertEqual(len(superseded), 1)
+        self.assertEqual(superseded.days_before, 30)
+        self.assertIn("60, 30", superseded.reason)
+        held = reminders - superseded
+        self.assertEqual(held.mapped("days_before"), [15])
+        # The skipped stages never come back.
+        self.assertEqual(contract.renewal_next_date, date(2027, 3, 24))
+        # The log hides that line unless asked.
+        action = contract.action_view_renewal_reminders()
+        self.assertEqual(action["context"]["search_default_not_superseded"], 1)
+        search = self.env["renewal.reminder"].get_views([(False, "search")])
+        arch = etree.fromstring(search["views"]["search"]["arch"])
+        hide = arch.xpath("//filter[@name='not_superseded']")[0]
+        shown = self.env["renewal.reminder"].search(
+            action["domain"] + safe_eval(hide.get("domain"))
+        )
+        self.assertEqual(shown, held)
