@@ -9,6 +9,10 @@ registry.category("web_tour.tours").add("renewal_salesperson_tour", {
     url: "/odoo/renewals",
     steps: () => [
         {
+            content: "The card wears its tier's colour",
+            trigger: ".o_kanban_record:contains('Tour hosting') .o_tag_color_10:contains(Standard)",
+        },
+        {
             content: "The board shows the salesperson's renewal",
             trigger: ".o_kanban_renderer .o_kanban_record:contains('Tour hosting')",
             run: "click",
