@@ -550,38 +550,36 @@ class ContractContract(models.Model):
             self.company_id.id,
         )
 
-    def _compute_currency_id(self):
-        # The currency comes from the invoicing journal, which a salesperson
-        # without invoicing rights may not read: the currency they may.
-        if self.env["account.journal"].has_access("read"):
-            return super()._compute_currency_id()
+    def _renewal_compute_beyond_rights(self, model, method, fname):
+        """Run OCA ``contract``'s compute ``method`` of ``fname`` as superuser
+        for a person who may not read ``model`` (the invoicing journal, the
+        invoices): a salesperson without invoicing rights still opens the
+        contract form, and gets the value, not the records behind it."""
+        if self.env[model].has_access("read"):
+            return getattr(super(), method)()
         computed = self.sudo()
-        super(ContractContract, computed)._compute_currency_id()
+        getattr(super(ContractContract, computed), method)()
         for contract, sudo_contract in zip(self, computed, strict=True):
-            contract.currency_id = sudo_contract.currency_id.sudo(False)
+            value = sudo_contract[fname]
+            contract[fname] = value.sudo(False) if fname == "currency_id" else value
         return None
+
+    def _compute_currency_id(self):
+        return self._renewal_compute_beyond_rights(
+            "account.journal", "_compute_currency_id", "currency_id"
+        )
 
     def _compute_pricelist_id_domain(self):
-        # Read from the invoicing journal too (see _compute_currency_id).
-        if self.env["account.journal"].has_access("read"):
-            return super()._compute_pricelist_id_domain()
-        computed = self.sudo()
-        super(ContractContract, computed)._compute_pricelist_id_domain()
-        for contract, sudo_contract in zip(self, computed, strict=True):
-            contract.pricelist_id_domain = sudo_contract.pricelist_id_domain
-        return None
+        return self._renewal_compute_beyond_rights(
+            "account.journal", "_compute_pricelist_id_domain", "pricelist_id_domain"
+        )
 
     def _compute_invoice_count(self):
-        # The contract form counts its invoices; a salesperson without
-        # invoicing rights still opens the form (the count is all they get:
-        # the invoices stay out of reach, and so does the button).
-        if self.env["account.move"].has_access("read"):
-            return super()._compute_invoice_count()
-        counted = self.sudo()
-        super(ContractContract, counted)._compute_invoice_count()
-        for contract, sudo_contract in zip(self, counted, strict=True):
-            contract.invoice_count = sudo_contract.invoice_count
-        return None
+        # The count is all they get: the invoices and their button stay
+        # with invoicing.
+        return self._renewal_compute_beyond_rights(
+            "account.move", "_compute_invoice_count", "invoice_count"
+        )
 
     @api.model
     def _renewal_refresh_lapsed(self, today):
