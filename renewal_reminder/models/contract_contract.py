@@ -272,8 +272,11 @@ class ContractContract(models.Model):
             )
 
     def _renewal_automatic_policies(self):
-        """Return {contract: (policy, reason)} for the policy each contract gets
-        from its tier, billing rhythm, value and company, in one pass."""
+        """Return {contract: (policy, source, rivals)} for the policy each
+        contract gets from its tier, billing rhythm, value and company, in
+        one pass: ``source`` says where it comes from (``match``, ``tier``,
+        ``settings`` or None), ``rivals`` the other policies whose criteria
+        match too, less closely."""
         Policy = self.env["renewal.policy"].sudo()
         policies = Policy.with_context(active_test=True).search([])
         candidates = [policy._as_candidate() for policy in policies]
@@ -293,30 +296,104 @@ class ContractContract(models.Model):
         result = {}
         for contract in self:
             if contract.contract_type != "sale":
-                result[contract] = (Policy, False)
+                result[contract] = (Policy, None, Policy)
                 continue
             tier = contract.renewal_tier_id
             company = contract.company_id
-            match = renewal_rules.choose_policy(
+            matching = renewal_rules.matching_policies(
                 candidates,
                 tier.id or None,
                 contract.renewal_billing_rhythm,
                 contract.renewal_recurring_value,
                 company.id or None,
             )
-            if match:
-                policy = by_id[match.id]
-                reason = policy.with_context(lang=self.env.lang).criteria_summary
+            if matching:
+                rivals = Policy.browse([candidate.id for candidate in matching[1:]])
+                result[contract] = (by_id[matching[0].id], "match", rivals)
             elif fits(tier.policy_id, company):
-                policy = tier.policy_id
-                reason = self.env._("Default policy of tier %(tier)s", tier=tier.name)
+                result[contract] = (tier.policy_id, "tier", Policy)
             elif fits(default_policy, company):
-                policy = default_policy
-                reason = self.env._("Default policy of the Renewals settings")
+                result[contract] = (default_policy, "settings", Policy)
             else:
-                policy, reason = Policy, False
-            result[contract] = (policy, reason)
+                result[contract] = (Policy, None, Policy)
         return result
+
+    def _renewal_profile_parts(self, criteria):
+        """This contract's tier, rhythm, value and company as a person reads
+        them, for the ``criteria`` asked (see renewal_rules.pinned_criteria),
+        each beside the policy's threshold when ``policy`` pins it."""
+        self.ensure_one()
+        rhythm_labels = dict(
+            self._fields["renewal_billing_rhythm"]._description_selection(self.env)
+        )
+        company = self.company_id or self.env.company
+        currency = company.currency_id
+
+        def money(amount):
+            return currency.format(amount).replace("\N{NO-BREAK SPACE}", " ")
+
+        parts = {
+            "tier": self.env._("%(tier)s tier", tier=self.renewal_tier_id.name)
+            if self.renewal_tier_id
+            else self.env._("no tier"),
+            "rhythm": self.env._(
+                "%(rhythm)s billing",
+                rhythm=rhythm_labels.get(self.renewal_billing_rhythm, "").lower(),
+            ),
+            "value": self.env._(
+                "annual value %(value)s", value=money(self.renewal_recurring_value)
+            ),
+            "company": self.env._("company %(company)s", company=company.name),
+        }
+        return [parts[name] for name in criteria]
+
+    def _renewal_explain_policy(self, policy, source, rivals):
+        """Why this contract gets ``policy``, in words (see
+        _renewal_automatic_policies for ``source`` and ``rivals``)."""
+        self.ensure_one()
+        if source == "match":
+            criteria = renewal_rules.pinned_criteria(policy._as_candidate())
+            parts = self._renewal_profile_parts(criteria)
+            if "value" in criteria:
+                index = criteria.index("value")
+                parts[index] = self.env._(
+                    "%(value)s >= %(threshold)s",
+                    value=parts[index],
+                    threshold=policy.currency_id.format(
+                        policy.min_recurring_value
+                    ).replace("\N{NO-BREAK SPACE}", " "),
+                )
+            text = ", ".join(parts) or self.env._("a policy for any contract")
+            if len(rivals) == 1:
+                text = self.env._(
+                    "%(why)s; one other policy matched less closely (%(names)s)",
+                    why=text,
+                    names=rivals.name,
+                )
+            elif rivals:
+                text = self.env._(
+                    "%(why)s; %(count)s other policies matched less closely "
+                    "(%(names)s)",
+                    why=text,
+                    count=len(rivals),
+                    names=", ".join(rivals.mapped("name")),
+                )
+            return text[:1].upper() + text[1:]
+        profile = ", ".join(self._renewal_profile_parts(("tier", "rhythm", "value")))
+        if source == "tier":
+            return self.env._(
+                "No policy's criteria match (%(profile)s): default policy of "
+                "tier %(tier)s",
+                profile=profile,
+                tier=self.renewal_tier_id.name,
+            )
+        if source == "settings":
+            return self.env._(
+                "No policy's criteria match (%(profile)s): default policy of the "
+                "Renewals settings",
+                profile=profile,
+            )
+        return False
 
     @api.depends(
         "contract_type",
@@ -370,10 +447,15 @@ class ContractContract(models.Model):
     def _compute_renewal_policy_reason(self):
         automatic = self._renewal_automatic_policies()
         for contract in self:
-            policy, reason = automatic[contract]
+            policy, source, rivals = automatic[contract]
             if not contract.renewal_policy_id:
                 contract.renewal_policy_reason = (
-                    self.env._("No policy applies")
+                    self.env._(
+                        "No policy applies (%(profile)s)",
+                        profile=", ".join(
+                            contract._renewal_profile_parts(("tier", "rhythm", "value"))
+                        ),
+                    )
                     if contract.contract_type == "sale"
                     else False
                 )
@@ -387,7 +469,9 @@ class ContractContract(models.Model):
                     else self.env._("Chosen by hand")
                 )
             else:
-                contract.renewal_policy_reason = reason
+                contract.renewal_policy_reason = contract._renewal_explain_policy(
+                    policy, source, rivals
+                )
 
     @api.depends("date_end")
     def _compute_renewal_cycle_end(self):

@@ -6,6 +6,7 @@ tried again when the mail server could not be reached, failed or bounced.
 """
 
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 
@@ -36,6 +37,7 @@ class RenewalDelivery(models.AbstractModel):
                 {
                     "state": "sent",
                     "sent_date": now,
+                    "next_attempt_date": False,
                     "reason_code": False,
                     "reason": False,
                 }
@@ -46,7 +48,7 @@ class RenewalDelivery(models.AbstractModel):
             .sudo()
             .get_param("renewal_reminder.max_delivery_attempts")
         )
-        to_retry = self.env["mail.mail"].sudo()
+        to_retry = defaultdict(lambda: self.env["mail.mail"].sudo())
         updates = defaultdict(lambda: self.env["renewal.reminder"])
         for reminder in reminders.filtered(lambda r: r.state == "queued"):
             failure = (
@@ -61,32 +63,35 @@ class RenewalDelivery(models.AbstractModel):
                 reminder.delivery_attempts,
                 max_attempts,
             )
+            values = {
+                "delivery_attempts": attempts,
+                "max_delivery_attempts": max_attempts,
+                "reason_code": "delivery",
+                "reason": failure,
+            }
             if retry:
-                values = {
-                    "delivery_attempts": attempts,
-                    "reason_code": "delivery",
-                    "reason": self.env._(
-                        "Attempt %(attempt)s of %(max)s failed, the email will be "
-                        "sent again: %(failure)s",
-                        attempt=attempts,
-                        max=max_attempts,
-                        failure=failure,
-                    ),
-                }
-                to_retry |= reminder.mail_id
+                # The next try waits a little longer each time.
+                next_attempt = now + timedelta(
+                    minutes=renewal_rules.retry_delay_minutes(attempts)
+                )
+                values["next_attempt_date"] = next_attempt
+                to_retry[next_attempt] |= reminder.mail_id
             else:
-                values = {
-                    "state": "failed",
-                    "delivery_attempts": attempts,
-                    "reason_code": "delivery",
-                    "reason": failure,
-                    "outcome_date": now,
-                }
+                values.update(
+                    state="failed", next_attempt_date=False, outcome_date=now
+                )
             updates[tuple(sorted(values.items()))] |= reminder
         for values, group in updates.items():
             group.write(dict(values))
-        # Back in Odoo's mail queue, which sends it again on its next run.
-        to_retry.write({"state": "outgoing"})
+        # Back in Odoo's mail queue, which sends them again when their time
+        # comes; its scheduled action is woken up then.
+        queue_cron = self.env.ref(
+            "mail.ir_cron_mail_scheduler_action", raise_if_not_found=False
+        )
+        for next_attempt, mails in to_retry.items():
+            mails.write({"state": "outgoing", "scheduled_date": next_attempt})
+            if queue_cron:
+                queue_cron.sudo()._trigger(at=next_attempt)
 
     @api.model
     def _sync_bounces(self, notifications):

@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_date, html2plaintext
+from odoo.tools import format_date, format_time, html2plaintext
 
 from ..tools import renewal_rules
 
@@ -165,6 +165,26 @@ class RenewalReminder(models.Model):
     delivery_attempts = fields.Integer(
         readonly=True, help="How many times the mail server failed to take the email."
     )
+    max_delivery_attempts = fields.Integer(
+        readonly=True,
+        help="How many tries the email had in all when the mail server "
+        "first failed to take it (from the Renewals settings).",
+    )
+    next_attempt_date = fields.Datetime(
+        string="Next Try",
+        readonly=True,
+        help="When Odoo's mail queue sends the email again, after the mail "
+        "server failed to take it.",
+    )
+    status_summary = fields.Char(
+        string="Status Details",
+        compute="_compute_status_summary",
+        help="The status with what is happening to the reminder now.",
+    )
+    next_step = fields.Text(
+        string="What Happens Next",
+        compute="_compute_status_summary",
+    )
     subject = fields.Char()
     draft_body = fields.Html(
         sanitize_style=True,
@@ -271,6 +291,100 @@ class RenewalReminder(models.Model):
                     "%(contract)s: %(days)s days before %(end)s", **values
                 )
             reminder.display_name = text
+
+    def _format_moment(self, value):
+        """``value`` in the reader's time zone and format: the time alone
+        when it falls today for them, else the date and the time."""
+        if not value:
+            return ""
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        time_text = format_time(self.env, value, tz=tz, time_format="short")
+        local = fields.Datetime.context_timestamp(self.with_context(tz=tz), value)
+        today = fields.Datetime.context_timestamp(
+            self.with_context(tz=tz), fields.Datetime.now()
+        )
+        if local.date() == today.date():
+            return time_text
+        return "%s %s" % (format_date(self.env, local.date()), time_text)
+
+    @api.depends(
+        "state",
+        "reason_code",
+        "reason",
+        "delivery_attempts",
+        "max_delivery_attempts",
+        "next_attempt_date",
+        "recipient_id",
+    )
+    @api.depends_context("lang", "tz")
+    def _compute_status_summary(self):
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        reasons = dict(self._fields["reason_code"]._description_selection(self.env))
+        for reminder in self:
+            label = labels.get(reminder.state, "")
+            why = reminder.reason or reasons.get(reminder.reason_code) or ""
+            summary, next_step = label, False
+            if reminder.state == "queued" and reminder.next_attempt_date:
+                retries = max(reminder.max_delivery_attempts - 1, 1)
+                when = reminder._format_moment(reminder.next_attempt_date)
+                summary = self.env._(
+                    "Queued, retry %(retry)s of %(retries)s at %(when)s: %(why)s",
+                    retry=reminder.delivery_attempts,
+                    retries=retries,
+                    when=when,
+                    why=why,
+                )
+                next_step = self.env._(
+                    "The mail server did not take this email (%(why)s). Odoo's "
+                    "mail queue sends it again at %(when)s, retry %(retry)s of "
+                    "%(retries)s. If the last retry fails too, the reminder is "
+                    "marked failed and the salesperson sees it in the log; a "
+                    "later stage still goes out on its day.",
+                    why=why,
+                    when=when,
+                    retry=reminder.delivery_attempts,
+                    retries=retries,
+                )
+            elif reminder.state == "queued":
+                next_step = self.env._(
+                    "The email is in Odoo's mail queue and leaves with its next "
+                    "run; this reminder then reads Sent."
+                )
+            elif reminder.state == "review":
+                next_step = self.env._(
+                    "Held for the salesperson: approve it to send it to "
+                    "%(recipient)s, edit its text first if needed, or refuse it.",
+                    recipient=reminder.recipient_id.display_name or "",
+                )
+            elif reminder.state == "failed":
+                summary = self.env._(
+                    "Failed after %(attempts)s tries: %(why)s",
+                    attempts=max(reminder.delivery_attempts, 1),
+                    why=why,
+                )
+                next_step = self.env._(
+                    "This email will not be sent again. Check the mail server "
+                    "or the address, then send an urgent reminder from the "
+                    "contract if the customer must hear now; the next stage "
+                    "goes out on its day."
+                )
+            elif reminder.state == "bounced":
+                summary = self.env._("Bounced: %(why)s", why=why)
+                next_step = self.env._(
+                    "The customer's mail server returned the email: correct "
+                    "the address of %(recipient)s or set a backup renewal "
+                    "contact on the customer before the next stage.",
+                    recipient=reminder.recipient_id.display_name or "",
+                )
+            elif reminder.state in ("skipped", "refused", "cancelled") and why:
+                summary = self.env._("%(state)s: %(why)s", state=label, why=why)
+                if reminder.reason_code in DATA_PROBLEM_REASONS:
+                    next_step = self.env._(
+                        "Nothing was sent for this stage. Correct the contract "
+                        "or the customer: the next stage is tried on its day."
+                    )
+            reminder.status_summary = summary
+            reminder.next_step = next_step
 
     # ------------------------------------------------------------------
     # Messages

@@ -4,7 +4,7 @@ from contextlib import ExitStack
 from datetime import date
 from unittest.mock import patch
 
-from odoo import api
+from odoo import api, fields
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -192,10 +192,13 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
         reminder, message, _theirs = self._post_both("2027-03-01")
         with self.mock_mail_gateway():
             self.connect_mocked.side_effect = ConnectionRefusedError("refused")
+            at = fields.Datetime.now()
             for _attempt in range(3):
-                self.env["mail.mail"].sudo().process_email_queue(
-                    ids=reminder.mail_id.ids
-                )
+                # Each retry waits in the queue until its time has come.
+                with freeze_time(reminder.next_attempt_date or at):
+                    self.env["mail.mail"].sudo().process_email_queue(
+                        ids=reminder.mail_id.ids
+                    )
         self.assertEqual(reminder.state, "failed")
         # The author's failure list and the record's error flag, as in Odoo.
         self.assertTrue(self.ours.with_user(self.salesperson).message_has_error)

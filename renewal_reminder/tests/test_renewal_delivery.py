@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
@@ -54,8 +54,18 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
         cls.reminder = cls.contract.renewal_reminder_ids
         assert cls.reminder.state == "queued"
 
-    def _send_queue(self, refuse=False, error=None):
-        with self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"):
+    def _send_queue(self, refuse=False, error=None, at=None):
+        """Run the mail queue on the reminder's email, at ``at`` or once the
+        time of its next try has come."""
+        if at is None:
+            at = (self.reminder.next_attempt_date or datetime(2027, 3, 1, 6, 0)) + (
+                timedelta(seconds=1)
+            )
+        with (
+            freeze_time(at),
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
             if refuse or error:
                 self.connect_mocked.side_effect = error or ConnectionRefusedError(
                     "Connection refused"
@@ -73,20 +83,73 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
         self.assertEqual(self.reminder.state, "sent")
 
     def test_an_unreachable_mail_server_is_retried_then_gives_up(self):
-        self._send_queue(refuse=True)
+        self._send_queue(refuse=True, at=datetime(2027, 3, 1, 6, 0))
         self.assertEqual(self.reminder.state, "queued")
         self.assertEqual(self.reminder.delivery_attempts, 1)
-        self.assertIn("Attempt 1 of 3 failed", self.reminder.reason)
+        self.assertEqual(self.reminder.reason, "Connection refused")
+        # The next try waits five minutes, in Odoo's mail queue, whose
+        # scheduled action is woken up then.
+        first_retry = datetime(2027, 3, 1, 6, 5)
+        self.assertEqual(self.reminder.next_attempt_date, first_retry)
         self.assertEqual(self.reminder.mail_id.state, "outgoing")
+        self.assertEqual(self.reminder.mail_id.scheduled_date, first_retry)
+        queue_cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search(
+                [("cron_id", "=", queue_cron.id), ("call_at", "=", first_retry)]
+            )
+        )
+        # Before its time, the queue leaves it alone.
+        self._send_queue(refuse=True, at=datetime(2027, 3, 1, 6, 2))
+        self.assertEqual(self.reminder.delivery_attempts, 1)
         self._send_queue(refuse=True)
         self.assertEqual(self.reminder.delivery_attempts, 2)
         self.assertEqual(self.reminder.mail_id.state, "outgoing")
+        self.assertEqual(
+            self.reminder.next_attempt_date, datetime(2027, 3, 1, 6, 20, 1)
+        )
         self._send_queue(refuse=True)
         self.assertEqual(self.reminder.state, "failed")
+        self.assertFalse(self.reminder.next_attempt_date)
+        self.assertEqual(
+            self.reminder.status_summary, "Failed after 3 tries: Connection refused"
+        )
+        self.assertIn("will not be sent again", self.reminder.next_step)
         self.assertEqual(self.reminder.reason_code, "delivery")
         self.assertIn("Connection refused", self.reminder.reason)
         self.assertEqual(self.reminder.mail_id.state, "exception")
         self.assertTrue(self.reminder.outcome_date)
+
+    def test_a_reminder_waiting_for_a_retry_says_when_in_the_readers_time(self):
+        self._send_queue(refuse=True, at=datetime(2027, 3, 1, 6, 0))
+        self.salesperson.tz = "Asia/Shanghai"
+        reminder = self.reminder.with_user(self.salesperson)
+        with freeze_time("2027-03-01 06:01"):
+            # 06:05 UTC is 14:05 in Shanghai, shown as the time alone today.
+            reminder.invalidate_recordset(["status_summary", "next_step"])
+            self.assertRegex(
+                reminder.with_context(lang="en_US").status_summary,
+                r"^Queued, retry 1 of 2 at 2:05\sPM: Connection refused$",
+            )
+            self.assertIn(
+                "at 14:05", reminder.with_context(lang="zh_CN").status_summary
+            )
+            self.assertIn(
+                "sends it again at 2:05",
+                reminder.with_context(lang="en_US").next_step,
+            )
+            self.assertIn("retry 1 of 2", reminder.next_step)
+        with freeze_time("2027-02-28 12:00"):
+            # Another day: the date comes first, in the reader's format.
+            reminder.invalidate_recordset(["status_summary"])
+            self.assertIn(
+                "at 03/01/2027 2:05", reminder.with_context(lang="en_US").status_summary
+            )
+        # The list and the form show it in words, not as a bare status.
+        form = self.env["renewal.reminder"].get_views([(False, "form")])["views"][
+            "form"
+        ]["arch"]
+        self.assertIn('name="next_step"', form)
 
     def test_a_retried_email_that_goes_through_is_sent(self):
         self._send_queue(refuse=True)
@@ -95,6 +158,8 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
         self.assertSentEmail(self.salesperson.partner_id, [self.customer_standard])
         self.assertEqual(self.reminder.state, "sent")
         self.assertFalse(self.reminder.reason_code)
+        self.assertFalse(self.reminder.next_attempt_date)
+        self.assertEqual(self.reminder.status_summary, "Sent")
         self.assertEqual(self.reminder.delivery_attempts, 1)
 
     def test_a_bounce_marks_the_reminder_bounced(self):

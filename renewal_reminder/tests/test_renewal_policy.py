@@ -120,17 +120,30 @@ class TestRenewalPolicy(RenewalCommon):
         )
 
         self.assertEqual(big_yearly.renewal_policy_id, key_accounts)
-        self.assertEqual(
-            big_yearly.renewal_policy_reason,
-            "Gold, yearly, >= %s"
-            % self.currency.format(10000.0).replace("\N{NO-BREAK SPACE}", " "),
+        def money(amount):
+            return self.currency.format(amount).replace("\N{NO-BREAK SPACE}", " ")
+
+        # The contract's own profile against the policy's criteria, and the
+        # policies it beat.
+        reason = big_yearly.renewal_policy_reason
+        self.assertTrue(
+            reason.startswith(
+                "Gold tier, yearly billing, annual value %s >= %s; "
+                % (money(12000.0), money(10000.0))
+            ),
+            reason,
         )
+        self.assertRegex(reason, r"other polic(y|ies) matched less closely \(.*Gold")
         # Below the minimum value, the Gold tier's policy applies.
         self.assertEqual(small_yearly.renewal_policy_id, self.policy_gold)
-        self.assertEqual(small_yearly.renewal_policy_reason, "Gold")
+        self.assertEqual(small_yearly.renewal_policy_reason, "Gold tier")
         self.assertEqual(monthly.renewal_policy_id, self.policy_gold)
         self.assertEqual(standard_yearly.renewal_policy_id, self.policy_standard_yearly)
-        self.assertEqual(standard_yearly.renewal_policy_reason, "Standard, yearly")
+        self.assertEqual(
+            standard_yearly.renewal_policy_reason,
+            "Standard tier, yearly billing; one other policy matched less closely "
+            "(Standard)",
+        )
         self.assertEqual(standard_quarterly.renewal_policy_id, self.policy_standard)
 
         # The contract's value changes: the choice follows.
@@ -160,8 +173,10 @@ class TestRenewalPolicy(RenewalCommon):
         )
         contract = self._create_contract(customer)
         self.assertEqual(contract.renewal_policy_id, self.policy_strategic)
-        self.assertEqual(
-            contract.renewal_policy_reason, "Default policy of tier Platinum"
+        self.assertRegex(
+            contract.renewal_policy_reason,
+            r"^No policy's criteria match \(Platinum tier, monthly billing, annual "
+            r"value .+\): default policy of tier Platinum$",
         )
 
         untiered = self.env["res.partner"].create(
@@ -169,8 +184,10 @@ class TestRenewalPolicy(RenewalCommon):
         )
         fallback = self._create_contract(untiered)
         self.assertEqual(fallback.renewal_policy_id, self.policy_standard)
-        self.assertEqual(
-            fallback.renewal_policy_reason, "Default policy of the Renewals settings"
+        self.assertRegex(
+            fallback.renewal_policy_reason,
+            r"^No policy's criteria match \(no tier, .+\): default policy of the "
+            r"Renewals settings$",
         )
 
         self.env["ir.config_parameter"].set_param(
@@ -178,7 +195,7 @@ class TestRenewalPolicy(RenewalCommon):
         )
         nothing = self._create_contract(untiered)
         self.assertFalse(nothing.renewal_policy_id)
-        self.assertEqual(nothing.renewal_policy_reason, "No policy applies")
+        self.assertRegex(nothing.renewal_policy_reason, r"^No policy applies \(no tier, ")
         # Due once, 30 days ahead, so the daily pass notes it in the log.
         self.assertEqual(nothing.renewal_next_date, date(2027, 3, 1))
 

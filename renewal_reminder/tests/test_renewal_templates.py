@@ -89,9 +89,13 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
         preview.contract_id = contract
         wizard = preview.save()
         timeline = str(wizard.timeline)
-        for day in ("2027-03-16", "2027-03-31", "2027-04-15", "2027-04-23"):
+        # Dates in the user's own format.
+        for day in ("03/16/2027", "03/31/2027", "04/15/2027", "04/23/2027"):
             self.assertIn(day, timeline)
-        self.assertLess(timeline.index("2027-03-16"), timeline.index("2027-04-23"))
+        self.assertNotIn("2027-03-16", timeline)
+        self.assertLess(timeline.index("03/16/2027"), timeline.index("04/23/2027"))
+        # Nothing went out yet in this cycle: no stage is marked.
+        self.assertNotIn("o_renewal_stage_state", timeline)
         self.assertIn("Last days to renew", timeline)
         with self.mock_mail_gateway():
             wizard.action_send_test()
@@ -103,3 +107,30 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
         )
         # A test is not a reminder: the customer's log stays empty.
         self.assertFalse(contract.renewal_reminder_ids)
+
+    def test_the_preview_marks_the_stages_this_cycle_already_handled(self):
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 4, 30)
+        )
+        with freeze_time("2027-04-20"):
+            # A late start: the latest due stage goes out, earlier ones are
+            # superseded.
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        reminders = contract.renewal_reminder_ids
+        sent = reminders.filtered(lambda r: r.state == "queued")
+        self.assertEqual(len(sent), 1)
+        wizard = (
+            self.env["renewal.policy.preview"]
+            .with_user(self.manager)
+            .create({"policy_id": self.policy_standard.id, "contract_id": contract.id})
+        )
+        timeline = str(wizard.timeline)
+        self.assertEqual(
+            timeline.count("o_renewal_stage_state"),
+            len(reminders.filtered("stage_id")),
+        )
+        heading = timeline[: timeline.index("</h5>", timeline.index("Queued on"))]
+        self.assertIn(sent.stage_id.name, heading[heading.rindex("<h5>") :])
+        self.assertIn("Queued on 04/20/2027", timeline)
+        if reminders - sent:
+            self.assertIn("Skipped: ", timeline)

@@ -126,14 +126,38 @@ def policy_specificity(candidate):
     )
 
 
+def matching_policies(candidates, tier_id, rhythm, value, company_id):
+    """The candidates matching the profile, the most specific first."""
+    return sorted(
+        (
+            candidate
+            for candidate in candidates
+            if policy_matches(candidate, tier_id, rhythm, value, company_id)
+        ),
+        key=policy_specificity,
+        reverse=True,
+    )
+
+
 def choose_policy(candidates, tier_id, rhythm, value, company_id):
     """The most specific candidate matching the profile, or None."""
-    matching = [
-        candidate
-        for candidate in candidates
-        if policy_matches(candidate, tier_id, rhythm, value, company_id)
-    ]
-    return max(matching, key=policy_specificity) if matching else None
+    matching = matching_policies(candidates, tier_id, rhythm, value, company_id)
+    return matching[0] if matching else None
+
+
+def pinned_criteria(candidate):
+    """Which criteria a policy pins, in the order a person reads them:
+    some of ``tier``, ``rhythm``, ``value`` and ``company``."""
+    return tuple(
+        name
+        for name, pinned in (
+            ("tier", candidate.tier_id is not None),
+            ("rhythm", candidate.rhythm is not None),
+            ("value", bool(candidate.min_value)),
+            ("company", candidate.company_id is not None),
+        )
+        if pinned
+    )
 
 
 def stage_date(cycle_end, days_before):
@@ -283,6 +307,18 @@ def delivery_retry(temporary, attempts_before, max_attempts):
     """
     attempts = attempts_before + 1
     return bool(temporary and attempts < max_attempts), attempts
+
+
+# Minutes Odoo's mail queue waits before each new try of an email the mail
+# server did not take: soon for a blip, then less often; the last delay
+# repeats for any further try.
+RETRY_DELAYS_MINUTES = (5, 15, 60)
+
+
+def retry_delay_minutes(retry):
+    """Minutes to wait before try number ``retry`` (1 for the first retry)."""
+    index = min(max(retry, 1), len(RETRY_DELAYS_MINUTES)) - 1
+    return RETRY_DELAYS_MINUTES[index]
 
 
 def send_decision(recipient_problem, stage_review, tier_review):

@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..tools import renewal_rules
 
@@ -58,16 +59,64 @@ class RenewalPolicyPreview(models.TransientModel):
             "From %(address)s (%(origin)s)", address=address, origin=origins[origin]
         )
 
+    def _cycle_reminders(self):
+        """{stage: reminder} of the contract's current cycle, read as the user."""
+        self.ensure_one()
+        cycle_end = self.contract_id.renewal_cycle_end
+        if not cycle_end:
+            return {}
+        reminders = self.env["renewal.reminder"].search(
+            [
+                ("contract_id", "=", self.contract_id.id),
+                ("cycle_end", "=", cycle_end),
+                ("stage_id", "in", self.policy_id.stage_ids.ids),
+            ]
+        )
+        return {reminder.stage_id: reminder for reminder in reminders}
+
+    def _stage_badge(self, reminder):
+        """What already happened to a stage in this cycle, as a badge."""
+        if not reminder:
+            return Markup("")
+        colours = {
+            "sent": "text-bg-success",
+            "queued": "text-bg-info",
+            "review": "text-bg-warning",
+            "failed": "text-bg-danger",
+            "bounced": "text-bg-danger",
+        }
+        moment = (
+            reminder.sent_date
+            or reminder.queued_date
+            or reminder.outcome_date
+            or reminder.create_date
+        )
+        text = self.env._(
+            "%(status)s on %(date)s",
+            status=reminder.status_summary,
+            date=format_date(self.env, moment.date()) if moment else "",
+        )
+        return Markup(' <span class="badge %s o_renewal_stage_state">%s</span>') % (
+            colours.get(reminder.state, "text-bg-secondary"),
+            text,
+        )
+
     @api.depends("policy_id", "contract_id")
+    @api.depends_context("lang", "tz")
     def _compute_timeline(self):
         for wizard in self:
             if not (wizard.policy_id and wizard.contract_id):
                 wizard.timeline = False
                 continue
             blocks = []
+            done = wizard._cycle_reminders()
             for stage, day, values in wizard._stage_messages():
-                when = fields.Date.to_string(day) if day else self.env._("no end date")
-                heading = Markup("<h5>%s — %s</h5>") % (when, stage.name)
+                when = format_date(self.env, day) if day else self.env._("no end date")
+                heading = Markup("<h5>%s — %s%s</h5>") % (
+                    when,
+                    stage.name,
+                    wizard._stage_badge(done.get(stage)),
+                )
                 if isinstance(values, Exception):
                     content = Markup('<p class="text-danger">%s</p>') % values
                 else:
