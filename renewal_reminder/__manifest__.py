@@ -1,7 +1,7 @@
 {
     "name": "Renewal Reminders",
     "summary": "Customer tiers, renewal policies and reminder stages for contracts",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
     "author": "Renewal Reminders",
@@ -11,6 +11,7 @@
     "data": [
         "security/renewal_reminder_security.xml",
         "security/ir.model.access.csv",
+        "data/mail_layout_data.xml",
         "data/mail_template_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",

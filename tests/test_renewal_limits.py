@@ -138,3 +138,16 @@ def test_delivery_attempts_are_bounded():
     assert limits.delivery_attempts("5") == 5
     assert limits.delivery_attempts(-4) == 1
     assert limits.delivery_attempts(10**9) == limits.MAX_DELIVERY_ATTEMPTS
+
+
+def test_the_stored_target_rate_is_read_within_its_bounds():
+    assert limits.target_rate(None) == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate("") == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate("abc") == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate("nan") == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate("inf") == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate(True) == limits.DEFAULT_TARGET_RATE
+    assert limits.target_rate("90") == 90.0
+    assert limits.target_rate("87.5") == 87.5
+    assert limits.target_rate(-5) == 0.0
+    assert limits.target_rate("1e9") == 100.0

@@ -45,6 +45,8 @@ TOOLS = (
     "awk",
     "head",
     "tail",
+    "ln",
+    "ls",
 )
 
 
@@ -367,6 +369,14 @@ if args[:2] == ["-m", "pip"]:
 if args[:2] == ["-m", "odoo"]:
     conf = args[args.index("-c") + 1]
     record("odoo", conf=conf, conf_text=Path(conf).read_text(encoding="utf-8"))
+    if "-i" in args:  # an install: its log says which database it filled
+        db = args[args.index("-d") + 1]
+        for _line in range(20):
+            print("INFO %s installing the addons" % db, flush=True)
+            time.sleep(0.02)
+    sys.exit(0)
+if args[:2] == ["-m", "pytest"]:
+    record("pytest")
     sys.exit(0)
 record("unexpected")
 sys.exit(3)
@@ -718,3 +728,39 @@ def test_a_lock_left_by_a_run_that_is_gone_is_taken_over(stub_env):
     code, lines = _run(RUN, env, timeout=60)
     assert code == 0, lines
     assert not lock.exists()
+
+
+def test_two_test_runs_at_once_write_their_own_install_log(stub_env):
+    env = stub_env()
+    # The Odoo-free step finds no test here: the stand-in's pytest passes.
+    runs = [
+        subprocess.Popen(
+            [BASH, str(ROOT / "setup" / "test")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for _run_index in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output
+    logs_dir = Path(env["XDG_CACHE_HOME"]) / "renewal-reminder" / "logs"
+    logs = sorted(logs_dir.glob("test-install-renewal_test_*.log"))
+    assert len(logs) == 2, output
+    for log in logs:
+        db = log.name[len("test-install-") : -len(".log")]
+        lines = log.read_text(encoding="utf-8").splitlines()
+        assert lines, log
+        assert all(line.split()[1] == db for line in lines), lines
+    # Each run names its own log; the shared name points at one of them.
+    named = [
+        next(word for word in output.split() if "test-install-" in word)
+        for output in outputs
+    ]
+    assert len(set(named)) == 2, named
+    latest = logs_dir / "test-install.log"
+    assert latest.is_symlink() and latest.resolve() in {log.resolve() for log in logs}

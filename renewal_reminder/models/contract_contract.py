@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.models import regex_order
 from odoo.tools import SQL
 
 from ..tools import renewal_rules
@@ -16,15 +17,29 @@ from .renewal_reminder import (
     OPEN_STATES,
 )
 
+# In the order of a renewal's life: lists, pivots and graphs show them so.
 RENEWAL_STATES = [
-    ("no_end_date", "No End Date"),
     ("upcoming", "Upcoming"),
     ("reminding", "Reminding"),
     ("review", "Awaiting Review"),
     ("lapsed", "Lapsed"),
     ("renewed", "Renewed"),
     ("lost", "Lost"),
+    ("no_end_date", "No End Date"),
 ]
+# The board's columns: what needs someone first (a phone opens on the first
+# column), then the pipeline, then the closed cycles.
+BOARD_STATES = (
+    "review",
+    "lapsed",
+    "reminding",
+    "upcoming",
+    "renewed",
+    "lost",
+    "no_end_date",
+)
+# Shown on the board only when a contract is in it.
+BOARD_STATES_WHEN_USED = ("no_end_date",)
 
 _logger = logging.getLogger(__name__)
 
@@ -594,7 +609,40 @@ class ContractContract(models.Model):
 
     @api.model
     def _group_expand_renewal_state(self, states, domain):
-        return [key for key, _label in RENEWAL_STATES]
+        return [
+            state
+            for state in BOARD_STATES
+            if state not in BOARD_STATES_WHEN_USED or state in states
+        ]
+
+    @api.model
+    def _read_group_orderby(self, order, groupby_terms, query):
+        """Groups by renewal status come in the order of a renewal's life,
+        not in the alphabetical order of the stored keys."""
+        if "renewal_state" not in groupby_terms:
+            return super()._read_group_orderby(order, groupby_terms, query)
+        default_order = not order
+        order = order or ",".join(groupby_terms)
+        terms = []
+        for part in order.split(","):
+            match = regex_order.match(part)
+            if match and match["term"] == "renewal_state":
+                descending = (match["direction"] or "").upper() == "DESC"
+                direction = "DESC" if descending else "ASC"
+                terms.append(
+                    SQL(
+                        "array_position(%s::varchar[], %s) %s",
+                        [key for key, _label in RENEWAL_STATES],
+                        groupby_terms["renewal_state"],
+                        SQL(direction),
+                    )
+                )
+            elif default_order and match and match["term"] in groupby_terms:
+                # The default order of the other groups, as Odoo gives it.
+                terms.append(SQL("%s ASC", groupby_terms[match["term"]]))
+            else:
+                terms.append(super()._read_group_orderby(part, groupby_terms, query))
+        return SQL(", ").join(term for term in terms if term)
 
     def action_view_renewal_reminders(self):
         self.ensure_one()

@@ -77,9 +77,7 @@ class RenewalDelivery(models.AbstractModel):
                 values["next_attempt_date"] = next_attempt
                 to_retry[next_attempt] |= reminder.mail_id
             else:
-                values.update(
-                    state="failed", next_attempt_date=False, outcome_date=now
-                )
+                values.update(state="failed", next_attempt_date=False, outcome_date=now)
             updates[tuple(sorted(values.items()))] |= reminder
         for values, group in updates.items():
             group.write(dict(values))

@@ -166,6 +166,7 @@ class RenewalReminder(models.Model):
         readonly=True, help="How many times the mail server failed to take the email."
     )
     max_delivery_attempts = fields.Integer(
+        string="Tries in All",
         readonly=True,
         help="How many tries the email had in all when the mail server "
         "first failed to take it (from the Renewals settings).",

@@ -11,6 +11,7 @@ from collections import defaultdict
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from ..tools import renewal_rules
 from .renewal_reminder import OPEN_STATES
@@ -223,7 +224,7 @@ class RenewalScheduler(models.AbstractModel):
             stages = policy.stage_ids
             ended = self.env._(
                 "The renewal cycle ended on %(end)s before this stage could go out.",
-                end=fields.Date.to_string(cycle_end),
+                end=format_date(self.env, cycle_end),
             )
             for stage_id in decision.expired:
                 plans.append(

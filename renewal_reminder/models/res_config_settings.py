@@ -34,7 +34,7 @@ class ResConfigSettings(models.TransientModel):
     renewal_target_rate = fields.Float(
         string="Renewal Target (%)",
         config_parameter="renewal_reminder.target_rate",
-        default=85.0,
+        default=renewal_limits.DEFAULT_TARGET_RATE,
         help="Share of contracts the team aims to renew; the dashboard "
         "measures the renewal rate against it.",
     )

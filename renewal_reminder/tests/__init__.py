@@ -16,3 +16,4 @@ from . import test_renewal_bulk_records
 from . import test_migration
 from . import test_demo
 from . import test_configuration_limits
+from . import test_renewal_email_layout_http

@@ -71,3 +71,15 @@ class TestMigration(RenewalCommon):
         # The rules changing later do not undo the choice.
         self.env["contract.contract"]._renewal_reassign_policies()
         self.assertEqual(picked.renewal_policy_id, self.policy_gold)
+
+    def test_18_0_1_3_0_puts_the_reminder_templates_in_the_renewal_layout(self):
+        gentle = self.env.ref("renewal_reminder.mail_template_renewal_gentle")
+        warning = self.env.ref("renewal_reminder.mail_template_renewal_warning")
+        gentle.email_layout_xmlid = False
+        warning.email_layout_xmlid = "mail.mail_notification_light"
+        _migration("18.0.1.3.0", "post-migration").migrate(self.env.cr, "18.0.1.2.0")
+        self.assertEqual(
+            gentle.email_layout_xmlid, "renewal_reminder.mail_notification_renewal"
+        )
+        # A layout an administrator chose stays.
+        self.assertEqual(warning.email_layout_xmlid, "mail.mail_notification_light")

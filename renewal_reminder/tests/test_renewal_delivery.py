@@ -132,7 +132,7 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
                 r"^Queued, retry 1 of 2 at 2:05\sPM: Connection refused$",
             )
             self.assertIn(
-                "at 14:05", reminder.with_context(lang="zh_CN").status_summary
+                "于 14:05", reminder.with_context(lang="zh_CN").status_summary
             )
             self.assertIn(
                 "sends it again at 2:05",

@@ -120,6 +120,7 @@ class TestRenewalPolicy(RenewalCommon):
         )
 
         self.assertEqual(big_yearly.renewal_policy_id, key_accounts)
+
         def money(amount):
             return self.currency.format(amount).replace("\N{NO-BREAK SPACE}", " ")
 
@@ -195,7 +196,9 @@ class TestRenewalPolicy(RenewalCommon):
         )
         nothing = self._create_contract(untiered)
         self.assertFalse(nothing.renewal_policy_id)
-        self.assertRegex(nothing.renewal_policy_reason, r"^No policy applies \(no tier, ")
+        self.assertRegex(
+            nothing.renewal_policy_reason, r"^No policy applies \(no tier, "
+        )
         # Due once, 30 days ahead, so the daily pass notes it in the log.
         self.assertEqual(nothing.renewal_next_date, date(2027, 3, 1))
 

@@ -57,6 +57,43 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
         self.assertIn("RENEW10", final.body)
         self.assertIn("Last days to renew", final.subject)
 
+    def test_the_email_is_a_renewal_notice_in_the_companys_frame(self):
+        company = self.env.company
+        company.write(
+            {
+                "street": "12 Harbour Road",
+                "zip": "4000",
+                "city": "Brisbane",
+                "phone": "+61 7 5550 1234",
+                "email": "hello@company.example.com",
+                "website": "https://company.example.com",
+                "report_footer": "<p>Registered in Queensland, ABN 12 345</p>",
+                "logo": (
+                    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+                    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+                ),
+            }
+        )
+        self.salesperson.signature = "<p>Sally, your account manager</p>"
+        contract, reminder = self._send_first_stage(self.customer_gold)
+        html = reminder.mail_id.body_html
+        # Odoo's notification machinery with the renewal layout around it.
+        self.assertIn("o_renewal_layout", html)
+        self.assertIn('name="viewport"', html)
+        self.assertIn("Renewal of your contract", html)
+        self.assertIn(contract.display_name, html)
+        self.assertIn(f"/logo.png?company={company.id}", html)
+        self.assertIn("12 Harbour Road, 4000 Brisbane", html)
+        self.assertIn("+61 7 5550 1234", html)
+        self.assertIn("hello@company.example.com", html)
+        self.assertIn("Registered in Queensland", html)
+        self.assertIn("Sally, your account manager", html)
+        self.assertIn("Dear Bluepeak Analytics", html)
+        # Fluid: nothing holds it wider than a phone.
+        self.assertNotRegex(html, r"min-width:\s*5\d\dpx")
+        self.assertNotIn('width="590"', html)
+        self.assertNotIn("Powered by", html)
+
     def test_reminder_renders_in_the_customer_language(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"]._load_module_terms(

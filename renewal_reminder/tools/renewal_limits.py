@@ -102,6 +102,25 @@ def target_rate_allowed(rate):
     return MIN_TARGET_RATE <= rate <= MAX_TARGET_RATE
 
 
+DEFAULT_TARGET_RATE = 85.0
+
+
+def target_rate(raw):
+    """The renewal target (percent) for a stored value, within the bounds.
+
+    Missing or unreadable values give the default; "NaN" and infinities too.
+    """
+    if raw is None or raw is False or isinstance(raw, bool):
+        return DEFAULT_TARGET_RATE
+    try:
+        rate = float(raw)
+    except (TypeError, ValueError):
+        return DEFAULT_TARGET_RATE
+    if rate != rate or rate in (float("inf"), float("-inf")):
+        return DEFAULT_TARGET_RATE
+    return min(max(rate, MIN_TARGET_RATE), MAX_TARGET_RATE)
+
+
 DEFAULT_DELIVERY_ATTEMPTS = 3
 MAX_DELIVERY_ATTEMPTS = 10
 

@@ -84,24 +84,66 @@ class TestRenewalBoard(RenewalCommon):
             ["renewal_state"],
         )["groups"]
         by_state = {group["renewal_state"]: group for group in groups}
-        # Every renewal status has its column, even an empty one.
+        # Every renewal status has its column, even an empty one, what needs
+        # someone first (a phone opens on the first column); "No End Date"
+        # only when a contract has none.
         self.assertEqual(
             list(by_state),
-            [
-                "no_end_date",
-                "upcoming",
-                "reminding",
-                "review",
-                "lapsed",
-                "renewed",
-                "lost",
-            ],
+            ["review", "lapsed", "reminding", "upcoming", "renewed", "lost"],
         )
+        open_ended = self._create_contract(self.customer_gold, date_end=False)
+        groups = Contract.web_read_group(
+            [("id", "in", (self.ours | open_ended).ids)],
+            ["renewal_recurring_value:sum"],
+            ["renewal_state"],
+        )["groups"]
+        self.assertEqual(groups[-1]["renewal_state"], "no_end_date")
+        self.assertEqual(groups[-1]["renewal_state_count"], 1)
         self.assertEqual(by_state["upcoming"]["renewal_state_count"], 1)
         self.assertEqual(by_state["upcoming"]["renewal_recurring_value"], 12000.0)
         self.assertEqual(by_state["reminding"]["renewal_recurring_value"], 6000.0)
         self.assertEqual(by_state["review"]["renewal_recurring_value"], 24000.0)
         self.assertEqual(by_state["lost"]["renewal_state_count"], 0)
+
+    def test_the_board_measures_the_renewal_rate_against_the_target(self):
+        Contract = self.env["contract.contract"]
+        renewed = self._create_contract(self.customer_gold, date_end=date(2026, 12, 31))
+        lost = self._create_contract(self.customer_gold, date_end=date(2027, 1, 31))
+        lapsed = self._create_contract(self.customer_gold, date_end=date(2027, 2, 1))
+        theirs = self._create_contract(
+            self.customer_gold, date_end=date(2027, 1, 31), user=self.other_salesperson
+        )
+        (lost | theirs)._renewal_mark_lost("Price")
+        Contract.flush_model()
+        self.env.cr.execute(
+            "UPDATE contract_contract SET renewal_state = %s WHERE id = %s",
+            ("renewed", renewed.id),
+        )
+        self.env.cr.execute(
+            "UPDATE contract_contract SET renewal_state = %s WHERE id = %s",
+            ("lapsed", lapsed.id),
+        )
+        Contract.invalidate_model(["renewal_state"])
+        self.env["ir.config_parameter"].set_param("renewal_reminder.target_rate", "90")
+        ended = (renewed | lost | lapsed | theirs).ids
+        # As the salesperson reads their own: 1 renewed of 3 ended.
+        summary = Contract.with_user(self.salesperson).renewal_target_summary(
+            [("id", "in", ended)]
+        )
+        self.assertEqual((summary["renewed"], summary["decided"]), (1, 3))
+        self.assertEqual(summary["rate_label"], "33.3%")
+        self.assertEqual(summary["target_label"], "90%")
+        # The manager sees the colleague's lost one too.
+        summary = Contract.with_user(self.manager).renewal_target_summary(
+            [("id", "in", ended)]
+        )
+        self.assertEqual((summary["renewed"], summary["decided"]), (1, 4))
+        self.assertEqual(summary["rate_label"], "25%")
+        # A target stored around the form falls back on a sane one.
+        self.env["ir.config_parameter"].set_param("renewal_reminder.target_rate", "x")
+        self.assertEqual(
+            Contract.renewal_target_summary([("id", "in", [])])["target_label"], "85%"
+        )
 
     def test_pivot_and_graph_by_state_tier_and_end_month(self):
         Contract = self.env["contract.contract"].with_user(self.manager)
@@ -119,6 +161,30 @@ class TestRenewalBoard(RenewalCommon):
             for row in pivot
         }
         self.assertEqual(cells[("upcoming", "Gold")], (2, 24000.0))
+        # Rows in the order of a renewal's life, not alphabetical.
+        rows = Contract.read_group(
+            [("id", "in", self.ours.ids)], ["__count"], ["renewal_state"], lazy=False
+        )
+        self.assertEqual(
+            [row["renewal_state"] for row in rows], ["upcoming", "reminding", "review"]
+        )
+        rows = Contract.read_group(
+            [("id", "in", self.ours.ids)],
+            ["__count"],
+            ["renewal_state"],
+            orderby="renewal_state desc",
+            lazy=False,
+        )
+        self.assertEqual(
+            [row["renewal_state"] for row in rows], ["review", "reminding", "upcoming"]
+        )
+        # The analysis counts contracts as well as their value.
+        for xmlid in (
+            "renewal_reminder_dashboard.contract_contract_renewal_analysis_action",
+            "renewal_reminder.contract_contract_renewal_action",
+        ):
+            action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+            self.assertIn("'pivot_measures': ['__count'", action["context"])
         self.assertEqual(cells[("reminding", "Standard")], (1, 6000.0))
         self.assertEqual(cells[("review", "Gold")], (1, 24000.0))
 

@@ -109,6 +109,15 @@ registry.category("web_tour.tours").add("renewal_admin_tour", {
             run: "click",
         },
         {
+            content: "The daily pass's knobs wait in an advanced block, with help",
+            trigger:
+                "h2:contains(Advanced) ~ .o_settings_container #renewal_batch_size:contains(From 1 to 1000)",
+        },
+        {
+            content: "Tiers and policies are a click away",
+            trigger: "#renewal_tiers_and_policies button:contains(Customer Tiers)",
+        },
+        {
             trigger: ".o_field_widget[name=renewal_target_rate] input",
             run: "edit 90",
         },
@@ -122,11 +131,15 @@ registry.category("web_tour.tours").add("renewal_admin_tour", {
         },
         {
             content: "Back to the board",
-            trigger: ".o_menu_sections a:contains(Renewals)",
+            trigger: ".o_menu_sections a:contains(Board)",
             run: "click",
         },
         {
             trigger: ".o_kanban_renderer .o_kanban_record:contains(Admin tour hosting)",
+        },
+        {
+            content: "The board measures against the new target",
+            trigger: ".o_renewal_target_banner .o_renewal_target:contains(Target 90%)",
         },
     ],
 });

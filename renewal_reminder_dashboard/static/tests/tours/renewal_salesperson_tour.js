@@ -9,6 +9,55 @@ registry.category("web_tour.tours").add("renewal_salesperson_tour", {
     url: "/odoo/renewals",
     steps: () => [
         {
+            content: "The board opens on what needs someone: the reminders to review",
+            trigger: ".o_kanban_group:first-child .o_column_title:contains(Awaiting Review)",
+        },
+        {
+            content: "Column totals are amounts in the company's currency",
+            trigger:
+                ".o_kanban_group:has(.o_kanban_record:contains('Tour hosting')) .o_kanban_header .o_animated_number:contains($)",
+        },
+        {
+            content: "The board's header measures the renewal rate against the target",
+            trigger: ".o_renewal_target_banner .o_renewal_target:contains(Target 85%)",
+        },
+        {
+            content: "A card's next reminder date says what it is",
+            trigger: ".o_kanban_record .o_renewal_next_reminder[title='Next reminder'] .fa-bell-o",
+        },
+        {
+            content: "The graph of the same renewals",
+            trigger: ".o_control_panel .o_switch_view.o_graph",
+            run: "click",
+        },
+        {
+            content: "Each status keeps its colour: healthy ones are not red",
+            trigger: ".o_graph_renderer canvas",
+            run() {
+                const chart = window.Chart && window.Chart.getChart(this.anchor);
+                if (!chart) {
+                    throw new Error("No chart on the graph view.");
+                }
+                const colours = Object.fromEntries(
+                    chart.data.datasets.map((dataset) => [dataset.label, dataset.backgroundColor])
+                );
+                const red = "#CE4257";
+                for (const healthy of ["Upcoming", "Reminding", "Renewed", "Awaiting Review"]) {
+                    if (healthy in colours && colours[healthy] === red) {
+                        throw new Error(`${healthy} is painted red.`);
+                    }
+                }
+                if (!("Awaiting Review" in colours) || colours["Awaiting Review"] !== "#FFBC2C") {
+                    throw new Error(`Unexpected colours: ${JSON.stringify(colours)}`);
+                }
+            },
+        },
+        {
+            content: "Back to the board",
+            trigger: ".o_control_panel .o_switch_view.o_kanban",
+            run: "click",
+        },
+        {
             content: "The card wears its tier's colour",
             trigger: ".o_kanban_record:contains('Tour hosting') .o_tag_color_10:contains(Standard)",
         },
