@@ -151,3 +151,21 @@ def test_the_stored_target_rate_is_read_within_its_bounds():
     assert limits.target_rate("87.5") == 87.5
     assert limits.target_rate(-5) == 0.0
     assert limits.target_rate("1e9") == 100.0
+
+
+def test_the_retention_of_reminder_texts_is_bounded():
+    assert limits.body_retention_days(None) == limits.DEFAULT_BODY_RETENTION_DAYS
+    assert limits.body_retention_days("x") == limits.DEFAULT_BODY_RETENTION_DAYS
+    assert limits.body_retention_days("-5") == limits.MIN_BODY_RETENTION_DAYS
+    assert limits.body_retention_days(10**9) == limits.MAX_BODY_RETENTION_DAYS
+    assert limits.body_retention_days("90") == 90
+    assert not limits.body_retention_allowed(29)
+    assert limits.body_retention_allowed(30)
+    assert not limits.body_retention_allowed(True)
+
+
+def test_grace_and_renewal_term_are_bounded():
+    assert limits.grace_days_allowed(0) and limits.grace_days_allowed(90)
+    assert not limits.grace_days_allowed(-1) and not limits.grace_days_allowed(91)
+    assert limits.renewal_term_allowed(1) and limits.renewal_term_allowed(120)
+    assert not limits.renewal_term_allowed(0) and not limits.renewal_term_allowed(10**6)

@@ -1,10 +1,11 @@
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.models import regex_order
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..tools import renewal_rules
 from .renewal_policy import BILLING_RHYTHMS
@@ -22,6 +23,8 @@ RENEWAL_STATES = [
     ("upcoming", "Upcoming"),
     ("reminding", "Reminding"),
     ("review", "Awaiting Review"),
+    ("more_time", "More Time Asked"),
+    ("accepted", "Renewal Accepted"),
     ("lapsed", "Lapsed"),
     ("renewed", "Renewed"),
     ("lost", "Lost"),
@@ -31,7 +34,9 @@ RENEWAL_STATES = [
 # column), then the pipeline, then the closed cycles.
 BOARD_STATES = (
     "review",
+    "accepted",
     "lapsed",
+    "more_time",
     "reminding",
     "upcoming",
     "renewed",
@@ -71,6 +76,13 @@ TECHNICAL_FIELDS = frozenset(
         "renewal_reminder_ids",
         "renewal_pass_error",
         "renewal_pass_error_date",
+        "renewal_answer",
+        "renewal_answer_end",
+        "renewal_answer_reminder_id",
+        "renewal_grace_end",
+        "renewal_grace_days",
+        "renewal_contact_id",
+        "renewal_lost_reason_id",
     }
 )
 
@@ -172,6 +184,66 @@ class ContractContract(models.Model):
     )
     renewal_lost_reason = fields.Char(
         groups="base.group_user", copy=False, tracking=True
+    )
+    renewal_lost_reason_id = fields.Many2one(
+        groups="base.group_user",
+        comodel_name="renewal.lost.reason",
+        string="Lost Reason",
+        copy=False,
+        ondelete="restrict",
+    )
+    renewal_answer = fields.Selection(
+        groups="base.group_user",
+        selection=[
+            ("renew", "Renew"),
+            ("more_time", "Needs More Time"),
+            ("not_renew", "Will Not Renew"),
+        ],
+        string="Customer Answer",
+        copy=False,
+        readonly=True,
+        help="What the customer answered from a reminder of the cycle.",
+    )
+    renewal_answer_end = fields.Date(
+        groups="base.group_user",
+        string="Answered Cycle",
+        copy=False,
+        readonly=True,
+    )
+    renewal_answer_reminder_id = fields.Many2one(
+        groups="base.group_user",
+        comodel_name="renewal.reminder",
+        string="Answered Reminder",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
+    renewal_grace_end = fields.Date(
+        groups="base.group_user",
+        string="Grace Cycle",
+        copy=False,
+        readonly=True,
+        help="The cycle whose remaining reminders a customer's request for more "
+        "time moved.",
+    )
+    renewal_grace_days = fields.Integer(
+        groups="base.group_user",
+        string="Grace Days",
+        copy=False,
+        readonly=True,
+    )
+    renewal_contact_pending = fields.Boolean(
+        groups="base.group_user",
+        string="New Contact to Confirm",
+        compute="_compute_renewal_contact_pending",
+    )
+    renewal_contact_id = fields.Many2one(
+        groups="base.group_user",
+        comodel_name="res.partner",
+        copy=False,
+        readonly=True,
+        help="The new decision maker a customer named and the salesperson "
+        "confirmed: the next reminders go to them.",
     )
     renewal_next_date = fields.Date(
         groups="base.group_user",
@@ -496,6 +568,8 @@ class ContractContract(models.Model):
     @api.depends(
         "renewal_cycle_end",
         "renewal_lost_end",
+        "renewal_answer",
+        "renewal_answer_end",
         "renewal_reminder_ids.state",
         "renewal_reminder_ids.cycle_end",
     )
@@ -504,6 +578,11 @@ class ContractContract(models.Model):
         for contract in self:
             cycle_end = contract.renewal_cycle_end
             reminders = contract.renewal_reminder_ids
+            answer = (
+                contract.renewal_answer
+                if cycle_end and contract.renewal_answer_end == cycle_end
+                else None
+            )
             state = renewal_rules.renewal_state(
                 cycle_end,
                 contract.renewal_lost_end,
@@ -514,6 +593,7 @@ class ContractContract(models.Model):
                     if reminder.cycle_end == cycle_end and reminder.state != "cancelled"
                 ],
                 today,
+                answer=answer,
             )
             contract.renewal_state = state
 
@@ -528,6 +608,8 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.cycle_end",
         "renewal_reminder_ids.reason_code",
         "renewal_reminder_ids.stage_id",
+        "renewal_grace_end",
+        "renewal_grace_days",
     )
     def _compute_renewal_next_date(self):
         first_day = self._renewal_first_day()
@@ -536,7 +618,7 @@ class ContractContract(models.Model):
             if (
                 not contract.active
                 or contract.contract_type != "sale"
-                or contract.renewal_state in ("lost", "no_end_date")
+                or contract.renewal_state in ("lost", "no_end_date", "accepted")
                 or renewal_rules.ended_before(cycle_end, first_day)
             ):
                 contract.renewal_next_date = False
@@ -560,12 +642,21 @@ class ContractContract(models.Model):
                 ],
                 contract._renewal_handled_steps(cycle_reminders),
             )
+            # A customer's request for more time moves the remaining stages.
             contract.renewal_next_date = (
                 renewal_rules.next_reminder_date(
-                    cycle_end, [days for _stage, days in pending]
+                    cycle_end + timedelta(days=contract._renewal_grace()),
+                    [days for _stage, days in pending],
                 )
                 or False
             )
+
+    def _renewal_grace(self):
+        """Days the current cycle's remaining stages were moved by."""
+        self.ensure_one()
+        if self.renewal_cycle_end and self.renewal_grace_end == self.renewal_cycle_end:
+            return max(self.renewal_grace_days, 0)
+        return 0
 
     @api.model
     def _renewal_first_day(self):
@@ -663,7 +754,70 @@ class ContractContract(models.Model):
         self.ensure_one()
         customer = self.partner_id
         backup = customer.commercial_partner_id.renewal_backup_partner_id
+        contact = self.renewal_contact_id
+        if contact and contact.active and contact.email:
+            # The new decision maker the salesperson confirmed.
+            return contact
+        if self._renewal_contact_pending() and backup.email:
+            # The customer said the decision maker changed: until the
+            # salesperson confirms the new one, the backup contact is used.
+            return backup
         return customer if customer.email or not backup.email else backup
+
+    @api.depends(
+        "renewal_answer_reminder_id.answer_reason",
+        "renewal_answer_reminder_id.answer_acted",
+        "renewal_answer_end",
+        "renewal_cycle_end",
+    )
+    def _compute_renewal_contact_pending(self):
+        for contract in self:
+            contract.renewal_contact_pending = contract._renewal_contact_pending()
+
+    def _renewal_format_date(self, value):
+        """``value`` in the customer's language and date format."""
+        self.ensure_one()
+        return format_date(self.env, value, lang_code=self.partner_id.lang or None)
+
+    def action_renewal_confirm_contact(self):
+        """Make the new decision maker the customer named the renewal
+        contact of the next reminders (the Renewals team)."""
+        self._renewal_check_worker()
+        for contract in self.sudo():
+            if not contract._renewal_contact_pending():
+                continue
+            reminder = contract.renewal_answer_reminder_id
+            contact = self.env["renewal.answer"]._new_contact(reminder)
+            contract.write({"renewal_contact_id": contact.id})
+            reminder.answer_acted = True
+            if reminder.answer_activity_id:
+                reminder.answer_activity_id.action_feedback(
+                    feedback=self.env._(
+                        "%(contact)s is the renewal contact.",
+                        contact=contact.display_name,
+                    )
+                )
+            contract.message_post(
+                body=self.env._(
+                    "%(contact)s, named by the customer, is the renewal contact of "
+                    "the next reminders.",
+                    contact=contact.display_name,
+                ),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def _renewal_contact_pending(self):
+        """Whether the customer named a new decision maker not confirmed yet."""
+        self.ensure_one()
+        reminder = self.renewal_answer_reminder_id
+        return bool(
+            reminder
+            and self.renewal_answer_end == self.renewal_cycle_end
+            and reminder.answer_reason == "decision_maker_changed"
+            and not reminder.answer_acted
+        )
 
     def _renewal_recipient_problem(self, recipient):
         """The reason code ``recipient`` may not get this contract's reminder."""
@@ -997,6 +1151,7 @@ class ContractContract(models.Model):
     def _renewal_mark_lost(self, reason):
         """Mark the current cycle of these contracts lost, with ``reason``."""
         self._renewal_check_worker()
+        self._renewal_mark_answer_acted()
         for contract in self.sudo().filtered("renewal_cycle_end"):
             contract.write(
                 {
@@ -1005,8 +1160,29 @@ class ContractContract(models.Model):
                 }
             )
 
+    def _renewal_mark_answer_acted(self):
+        """A person acted on the renewal: the customer's answer of this cycle
+        is settled and can no longer be changed from the reminder."""
+        reminders = self.sudo().renewal_answer_reminder_id.filtered(
+            lambda r: not r.answer_acted
+            and r.cycle_end == r.contract_id.renewal_cycle_end
+        )
+        if reminders:
+            reminders.write({"answer_acted": True})
+
     def action_renewal_reopen(self):
         self._renewal_check_worker()
-        self.sudo().filtered("renewal_lost_end").write(
-            {"renewal_lost_end": False, "renewal_lost_reason": False}
+        self._renewal_mark_answer_acted()
+        lost = self.sudo().filtered("renewal_lost_end")
+        lost.write(
+            {
+                "renewal_lost_end": False,
+                "renewal_lost_reason": False,
+                "renewal_lost_reason_id": False,
+            }
         )
+        # A "will not renew" answer of the cycle no longer holds.
+        lost.filtered(
+            lambda c: c.renewal_answer == "not_renew"
+            and c.renewal_answer_end == c.renewal_cycle_end
+        ).write({"renewal_answer": False})

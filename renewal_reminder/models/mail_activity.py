@@ -44,3 +44,18 @@ class MailActivity(models.Model):
         return self.with_context(
             clean_context(self.env.context), mail_activity_quick_update=True
         ).create(create_values)
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """An answer's activity marked done: the salesperson acted on it,
+        and the customer can no longer change their answer."""
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search(
+                [("answer_activity_id", "in", self.ids), ("answer_acted", "=", False)]
+            )
+        )
+        result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        if reminders:
+            reminders.write({"answer_acted": True})
+        return result

@@ -372,8 +372,11 @@ class MailMail(models.Model):
         return references
 
     @api.model
-    def _renewal_base_mail_values(self, record, message, references, additional):
-        """mail.thread._notify_by_email_get_base_mail_values, references given."""
+    def _renewal_base_mail_values(
+        self, record, message, references, additional, extra_headers=None
+    ):
+        """mail.thread._notify_by_email_get_base_mail_values, references given,
+        with ``extra_headers`` (the reminder's unsubscribe headers)."""
         mail_subject = message.subject
         if not mail_subject and hasattr(record, "_message_compute_subject"):
             mail_subject = record._message_compute_subject()
@@ -390,6 +393,8 @@ class MailMail(models.Model):
         if bounce_email:
             headers["Return-Path"] = bounce_email
         headers = record._notify_by_email_get_headers(headers=headers)
+        if extra_headers:
+            headers = dict(headers or {}, **extra_headers)
         if headers:
             values["headers"] = repr(headers)
         return values
@@ -420,10 +425,14 @@ class MailMail(models.Model):
                 continue
             kwargs = dict(kwargs)
             kwargs.pop("notify_author", None)
+            if kwargs.get("mail_headers") is None:
+                kwargs.pop("mail_headers", None)
             scheduled = record._is_notification_scheduled(
                 kwargs.pop("scheduled_date", None)
             )
             if scheduled:
+                # Odoo's scheduled notification knows no extra headers.
+                kwargs.pop("mail_headers", None)
                 schedules.append(
                     {
                         "scheduled_datetime": scheduled,
@@ -462,6 +471,7 @@ class MailMail(models.Model):
                 message,
                 references[message.id],
                 {"auto_delete": kwargs.get("mail_auto_delete", True)},
+                kwargs.get("mail_headers"),
             )
             for (
                 _lang,

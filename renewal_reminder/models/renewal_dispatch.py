@@ -51,6 +51,8 @@ class RenewalDispatch(models.AbstractModel):
     @api.model
     def _prepare_email(self, plans):
         self._render_plans(plans)
+        # The customer answers from the email itself.
+        self.env["renewal.answer"]._decorate(plans)
 
     @api.model
     def _send_email(self, plans):
@@ -63,6 +65,7 @@ class RenewalDispatch(models.AbstractModel):
                     "subject": plan["subject"],
                     "body": plan["body"],
                     "template": plan["template"],
+                    "mail_headers": plan.get("mail_headers"),
                 }
                 for plan in plans
             ]
@@ -240,6 +243,8 @@ class RenewalDispatch(models.AbstractModel):
                 "email_add_signature": False,
                 "force_send": False,
             }
+            if item.get("mail_headers"):
+                post["mail_headers"] = item["mail_headers"]
             if template:
                 post.update(
                     email_layout_xmlid=template.email_layout_xmlid or False,

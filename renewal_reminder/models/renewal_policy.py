@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import renewal_rules
+from ..tools import renewal_limits, renewal_rules
 
 BILLING_RHYTHMS = [
     (renewal_rules.RHYTHM_MONTHLY, "Monthly"),
@@ -69,6 +69,28 @@ class RenewalPolicy(models.Model):
         help="Discount or offer code the final reminder carries.",
     )
     note = fields.Html(translate=True)
+    # What the customer's answers may do.
+    self_service_renewal = fields.Boolean(
+        string="Self-service Renewal",
+        help="A customer who answers Renew is renewed at once for one more "
+        "term; otherwise the salesperson finalises the renewal.",
+    )
+    renewal_term_months = fields.Integer(
+        string="Renewal Term (Months)",
+        default=12,
+        help="How long a self-service renewal extends the contract's lines.",
+    )
+    grace_days = fields.Integer(
+        string="Grace Period (Days)",
+        default=14,
+        help="A customer who asks for more time moves the remaining reminders "
+        "of the cycle by this many days, once per cycle; 0 gives no grace.",
+    )
+    staged_payment = fields.Boolean(
+        string="Offer Staged Payment",
+        help="A customer who asks for more time may ask to pay in instalments; "
+        "the request goes to the salesperson.",
+    )
     criteria_summary = fields.Char(
         compute="_compute_criteria_summary",
         help="The contracts this policy is for, in a few words.",
@@ -127,6 +149,30 @@ class RenewalPolicy(models.Model):
         if ASSIGNMENT_FIELDS & set(vals):
             self.env["contract.contract"]._renewal_reassign_policies()
         return result
+
+    @api.constrains("grace_days", "renewal_term_months")
+    def _check_answer_limits(self):
+        for policy in self:
+            if not renewal_limits.grace_days_allowed(policy.grace_days):
+                raise ValidationError(
+                    self.env._(
+                        "The grace period of %(policy)s must be from 0 to %(max)s "
+                        "days, not %(value)s.",
+                        policy=policy.name,
+                        max=renewal_limits.MAX_GRACE_DAYS,
+                        value=policy.grace_days,
+                    )
+                )
+            if not renewal_limits.renewal_term_allowed(policy.renewal_term_months):
+                raise ValidationError(
+                    self.env._(
+                        "The renewal term of %(policy)s must be from 1 to %(max)s "
+                        "months, not %(value)s.",
+                        policy=policy.name,
+                        max=renewal_limits.MAX_RENEWAL_TERM_MONTHS,
+                        value=policy.renewal_term_months,
+                    )
+                )
 
     @api.constrains("stage_ids")
     def _check_stage_list(self):

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -6,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date, format_time, html2plaintext
 
-from ..tools import renewal_rules
+from ..tools import renewal_answers, renewal_limits, renewal_rules
 
 REMINDER_STATES = [
     ("scheduled", "Scheduled"),
@@ -48,6 +49,7 @@ REASON_CODES = [
     ("delivery", "Delivery failure"),
     ("bounced", "Bounced back"),
     ("expired", "Renewal cycle over"),
+    ("answered", "The customer answered"),
 ]
 
 # Reasons that come from bad data: also written in the contract's chatter.
@@ -72,6 +74,17 @@ CONTRACT_FIELDS = ("company_id", "partner_id", "user_id")
 # awaiting review. Everything else changes through the actions (approve,
 # refuse, urgent reminder), which check what they do.
 EDITABLE_IN_REVIEW = frozenset({"subject", "draft_body", "body"})
+ANSWER_SELECTION = [
+    (renewal_answers.ANSWER_RENEW, "Renew"),
+    (renewal_answers.ANSWER_MORE_TIME, "Needs More Time"),
+    (renewal_answers.ANSWER_NOT_RENEW, "Will Not Renew"),
+]
+MORE_TIME_REASON_SELECTION = [
+    (renewal_answers.REASON_INVOICE, "Invoice not received"),
+    (renewal_answers.REASON_BUDGET, "Budget approval pending"),
+    (renewal_answers.REASON_DECISION_MAKER, "Decision maker changed"),
+    (renewal_answers.REASON_OTHER, "Other"),
+]
 # Failures of the mail server, not of the address: worth sending again.
 TEMPORARY_FAILURES = ("mail_smtp",)
 
@@ -206,6 +219,59 @@ class RenewalReminder(models.Model):
     )
     # Read as the user: the reminder's contract must be theirs to read.
     tier_id = fields.Many2one(related="contract_id.renewal_tier_id", related_sudo=False)
+    # The customer's answer, from the reminder's own links.
+    answer_key = fields.Char(
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        groups="base.group_system",
+        help="The random key the reminder's signed links carry.",
+    )
+    answer = fields.Selection(
+        selection=ANSWER_SELECTION,
+        string="Customer Answer",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+    )
+    answer_reason = fields.Selection(
+        selection=MORE_TIME_REASON_SELECTION,
+        string="Why More Time",
+        readonly=True,
+        copy=False,
+    )
+    answer_lost_reason_id = fields.Many2one(
+        comodel_name="renewal.lost.reason",
+        string="Why Not Renewing",
+        readonly=True,
+        copy=False,
+        ondelete="restrict",
+    )
+    answer_note = fields.Text(string="Customer's Words", readonly=True, copy=False)
+    answer_date = fields.Datetime(string="Answered On", readonly=True, copy=False)
+    answer_staged_payment = fields.Boolean(
+        string="Asks to Pay in Instalments", readonly=True, copy=False
+    )
+    answer_contact_name = fields.Char(string="New Contact", readonly=True, copy=False)
+    answer_contact_email = fields.Char(
+        string="New Contact Email", readonly=True, copy=False
+    )
+    answer_contact_phone = fields.Char(
+        string="New Contact Phone", readonly=True, copy=False
+    )
+    answer_activity_id = fields.Many2one(
+        comodel_name="mail.activity",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+    )
+    answer_acted = fields.Boolean(
+        string="Answer Handled",
+        readonly=True,
+        copy=False,
+        help="The salesperson (or a self-service renewal) acted on the answer: "
+        "the customer can no longer change it.",
+    )
 
     _sql_constraints = [
         (
@@ -262,6 +328,42 @@ class RenewalReminder(models.Model):
     def _inverse_body(self):
         for reminder in self:
             reminder.draft_body = reminder.body
+
+    @api.autovacuum
+    def _gc_rendered_texts(self):
+        """Erase the rendered text of closed reminders past the retention
+        period of the Settings: names and addresses do not linger in the log
+        (what was sent lives in the contract's chatter)."""
+        days = renewal_limits.body_retention_days(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("renewal_reminder.body_retention_days")
+        )
+        limit = fields.Datetime.now() - timedelta(days=days)
+        old = self.sudo().search(
+            [
+                ("state", "not in", OPEN_STATES),
+                ("draft_body", "!=", False),
+                ("create_date", "<", limit),
+            ]
+        )
+        old.write({"draft_body": False})
+        return len(old)
+
+    def _erase_personal_data(self):
+        """Forget what names the customer in these reminders (their partner
+        is being erased): rendered texts, subjects, addresses, answers."""
+        self.sudo().write(
+            {
+                "draft_body": False,
+                "subject": False,
+                "email_to": False,
+                "answer_note": False,
+                "answer_contact_name": False,
+                "answer_contact_email": False,
+                "answer_contact_phone": False,
+            }
+        )
 
     @api.model
     def _cron_send_due_reminders(self, batch_size=None):
@@ -387,6 +489,42 @@ class RenewalReminder(models.Model):
             reminder.status_summary = summary
             reminder.next_step = next_step
 
+    def _answer_label(self):
+        """The customer's answer, in words."""
+        self.ensure_one()
+        labels = dict(self._fields["answer"]._description_selection(self.env))
+        return labels.get(self.answer, "")
+
+    def _answer_details(self):
+        """What the customer said with their answer, line by line (text)."""
+        self.ensure_one()
+        lines = []
+        if self.answer_reason:
+            reasons = dict(
+                self._fields["answer_reason"]._description_selection(self.env)
+            )
+            lines.append(
+                self.env._("Reason: %(reason)s", reason=reasons[self.answer_reason])
+            )
+        if self.answer_lost_reason_id:
+            lines.append(
+                self.env._("Reason: %(reason)s", reason=self.answer_lost_reason_id.name)
+            )
+        if self.answer_staged_payment:
+            lines.append(self.env._("Asks to pay in instalments"))
+        if self.answer_contact_name:
+            contact = ", ".join(
+                part
+                for part in (
+                    self.answer_contact_name,
+                    self.answer_contact_email,
+                    self.answer_contact_phone,
+                )
+                if part
+            )
+            lines.append(self.env._("New decision maker: %(contact)s", contact=contact))
+        return lines
+
     # ------------------------------------------------------------------
     # Messages
     # ------------------------------------------------------------------
@@ -422,6 +560,7 @@ class RenewalReminder(models.Model):
         """
         if not self:
             return self.env["mail.mail"]
+        Answer = self.env["renewal.answer"]
         mails, messages = self.env["renewal.dispatch"]._queue(
             [
                 {
@@ -431,6 +570,14 @@ class RenewalReminder(models.Model):
                     "body": reminder.draft_body,
                     "template": template
                     or (reminder.stage_id and reminder.stage_id._template()),
+                    "mail_headers": reminder.sudo().answer_key
+                    and Answer._mail_headers(
+                        Answer._urls(
+                            reminder.contract_id,
+                            reminder.sudo().answer_key,
+                            reminder.cycle_end,
+                        )
+                    ),
                 }
                 for reminder in self
             ]

@@ -7,6 +7,7 @@ out to the dispatch step (``renewal.dispatch``) and writes the reminder log.
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 import psycopg2
 
@@ -214,8 +215,10 @@ class RenewalScheduler(models.AbstractModel):
             held = cycle_reminders.filtered(
                 lambda r: r.state in OPEN_STATES and r.trigger == "scheduler"
             )
+            # A customer's request for more time moved the remaining stages:
+            # the cycle is planned as on the day that many days earlier.
             decision = renewal_rules.cycle_plan(
-                today,
+                today - timedelta(days=contract._renewal_grace()),
                 cycle_end,
                 [(stage.id, stage.days_before) for stage in policy.stage_ids],
                 contract._renewal_handled_steps(cycle_reminders),
@@ -331,6 +334,7 @@ class RenewalScheduler(models.AbstractModel):
             "outcome_date": now if state in ("skipped", "failed") else False,
             "trigger": plan.get("trigger", "scheduler"),
             "queued_date": plan.get("queued_date", False),
+            "answer_key": plan.get("answer_key", False),
             # What the channel that sent it records (its email, message...).
             **plan.get("sent_values", {}),
         }

@@ -54,6 +54,14 @@ class ResConfigSettings(models.TransientModel):
         "1000 (100 by default); the pass goes on batch after batch until no "
         "contract is due.",
     )
+    renewal_body_retention_days = fields.Integer(
+        string="Keep Reminder Texts (Days)",
+        config_parameter="renewal_reminder.body_retention_days",
+        default=renewal_limits.DEFAULT_BODY_RETENTION_DAYS,
+        help="The rendered text of a reminder that was skipped, refused, "
+        "cancelled or failed is erased after this many days (30 to 3650); "
+        "what was sent stays in the contract's chatter.",
+    )
     renewal_review_tier_ids = fields.Many2many(
         comodel_name="renewal.tier",
         string="Tiers Needing Review",
@@ -99,6 +107,22 @@ class ResConfigSettings(models.TransientModel):
                         min=renewal_limits.MIN_BATCH_SIZE,
                         max=renewal_limits.MAX_BATCH_SIZE,
                         value=settings.renewal_batch_size,
+                    )
+                )
+
+    @api.constrains("renewal_body_retention_days")
+    def _check_renewal_body_retention_days(self):
+        for settings in self:
+            if not renewal_limits.body_retention_allowed(
+                settings.renewal_body_retention_days
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Reminder texts are kept from %(min)s to %(max)s days, not "
+                        "%(value)s.",
+                        min=renewal_limits.MIN_BODY_RETENTION_DAYS,
+                        max=renewal_limits.MAX_BODY_RETENTION_DAYS,
+                        value=settings.renewal_body_retention_days,
                     )
                 )
 

@@ -45,6 +45,13 @@ class ResPartner(models.Model):
         store=True,
         readonly=True,
     )
+    renewal_consent_ids = fields.One2many(
+        groups="base.group_user",
+        comodel_name="renewal.consent",
+        inverse_name="partner_id",
+        string="Consent History",
+        readonly=True,
+    )
     renewal_contract_count = fields.Integer(
         groups="base.group_user",
         string="Renewals",
@@ -86,7 +93,28 @@ class ResPartner(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._renewal_check_fields_written(vals)
-        return super().write(vals)
+        changed = self.browse()
+        if "renewal_opt_out" in vals and not self.env.context.get(
+            "renewal_consent_method"
+        ):
+            changed = self.filtered(
+                lambda p: bool(p.renewal_opt_out) != bool(vals["renewal_opt_out"])
+            )
+        result = super().write(vals)
+        if changed:
+            # A person changed it in the form: on record too.
+            self.env["renewal.consent"].sudo().create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "action": "opt_out" if vals["renewal_opt_out"] else "opt_in",
+                        "method": "team",
+                        "user_id": self.env.user.id,
+                    }
+                    for partner in changed
+                ]
+            )
+        return result
 
     def _renewal_check_fields_written(self, vals):
         """Who may change what decides a customer's reminders.
@@ -124,6 +152,24 @@ class ResPartner(models.Model):
                 )
             )
 
+    def unlink(self):
+        # Erased (Odoo's privacy tools, or by hand): no copy of the person's
+        # name or address stays in the reminder log.
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    "|",
+                    ("partner_id", "in", self.ids),
+                    ("recipient_id", "in", self.ids),
+                ]
+            )
+        )
+        reminders._erase_personal_data()
+        return super().unlink()
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["renewal_tier_id"]
@@ -131,10 +177,16 @@ class ResPartner(models.Model):
     @api.depends("renewal_opt_out")
     def _compute_renewal_opt_out_info(self):
         now = fields.Datetime.now()
+        # The customer from a reminder's link: nobody of the company did it.
+        by_customer = bool(self.env.context.get("renewal_consent_method")) or (
+            self.env.user._is_public()
+        )
         for partner in self:
             if partner.renewal_opt_out:
                 partner.renewal_opt_out_date = now
-                partner.renewal_opt_out_user_id = self.env.user
+                partner.renewal_opt_out_user_id = (
+                    self.env.user if not by_customer else False
+                )
             else:
                 partner.renewal_opt_out_date = False
                 partner.renewal_opt_out_user_id = False

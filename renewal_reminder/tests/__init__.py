@@ -17,3 +17,7 @@ from . import test_migration
 from . import test_demo
 from . import test_configuration_limits
 from . import test_renewal_email_layout_http
+from . import test_renewal_answers_http
+from . import test_renewal_answers_fuzz
+from . import test_renewal_answer_tours
+from . import test_privacy

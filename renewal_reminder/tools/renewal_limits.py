@@ -102,6 +102,48 @@ def target_rate_allowed(rate):
     return MIN_TARGET_RATE <= rate <= MAX_TARGET_RATE
 
 
+# A customer's "more time" moves the remaining stages at most this long.
+MAX_GRACE_DAYS = 90
+# A self-service renewal extends a contract by at most ten years at once.
+MAX_RENEWAL_TERM_MONTHS = 120
+
+
+def grace_days_allowed(days):
+    """Whether ``days`` may be saved as a policy's grace period."""
+    days = _whole_number(days)
+    return days is not None and 0 <= days <= MAX_GRACE_DAYS
+
+
+def renewal_term_allowed(months):
+    """Whether ``months`` may be saved as a policy's self-service term."""
+    months = _whole_number(months)
+    return months is not None and 1 <= months <= MAX_RENEWAL_TERM_MONTHS
+
+
+# Days the rendered text of a closed reminder is kept (the chatter keeps
+# what was sent); at least a month, at most ten years.
+DEFAULT_BODY_RETENTION_DAYS = 365
+MIN_BODY_RETENTION_DAYS = 30
+MAX_BODY_RETENTION_DAYS = 3650
+
+
+def body_retention_allowed(days):
+    """Whether ``days`` may be saved as the retention of rendered texts."""
+    days = _whole_number(days)
+    return (
+        days is not None
+        and MIN_BODY_RETENTION_DAYS <= days <= MAX_BODY_RETENTION_DAYS
+    )
+
+
+def body_retention_days(raw):
+    """The retention the autovacuum uses for a stored value, within bounds."""
+    days = _whole_number(raw)
+    if days is None:
+        return DEFAULT_BODY_RETENTION_DAYS
+    return min(max(days, MIN_BODY_RETENTION_DAYS), MAX_BODY_RETENTION_DAYS)
+
+
 DEFAULT_TARGET_RATE = 85.0
 
 

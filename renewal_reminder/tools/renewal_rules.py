@@ -268,20 +268,26 @@ STATE_REVIEW = "review"
 STATE_LAPSED = "lapsed"
 STATE_REMINDING = "reminding"
 STATE_UPCOMING = "upcoming"
+STATE_ACCEPTED = "accepted"
+STATE_MORE_TIME = "more_time"
 
 # A reminder of the cycle in one of these states means the customer is being
 # (or was being) reminded.
 REMINDED_STATES = ("queued", "sent", "bounced", "failed")
 
 
-def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states, today=None):
+def renewal_state(
+    cycle_end, lost_end, last_reminded_end, cycle_states, today=None, answer=None
+):
     """Where a contract's renewal stands.
 
     ``cycle_end`` is the end the current cycle counts down to, ``lost_end``
     the end of the cycle marked lost, ``last_reminded_end`` the latest end
     any reminder counted down to, ``cycle_states`` the states of this
-    cycle's reminders (cancelled ones left out). The end moved past every
-    reminded cycle means renewed.
+    cycle's reminders (cancelled ones left out), ``answer`` what the
+    customer answered in this cycle (``renew``, ``more_time``,
+    ``not_renew`` or None). The end moved past every reminded cycle means
+    renewed.
     """
     if not cycle_end:
         return STATE_NO_END_DATE
@@ -289,9 +295,14 @@ def renewal_state(cycle_end, lost_end, last_reminded_end, cycle_states, today=No
         return STATE_LOST
     if last_reminded_end and cycle_end > last_reminded_end:
         return STATE_RENEWED
+    if answer == "renew":
+        # Accepted, waiting for the salesperson to finalise it.
+        return STATE_ACCEPTED
     if today and cycle_end < today:
         # The end passed and nobody moved it: not renewed, not lost either.
         return STATE_LAPSED
+    if answer == "more_time":
+        return STATE_MORE_TIME
     if "review" in cycle_states:
         return STATE_REVIEW
     if any(state in REMINDED_STATES for state in cycle_states):

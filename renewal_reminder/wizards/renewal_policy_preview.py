@@ -158,7 +158,17 @@ class RenewalPolicyPreview(models.TransientModel):
             ]
             email_from = self._sender_text(rendered)[0] or email_to
             author = contract.user_id.partner_id or contract.company_id.partner_id
-            body = Markup(rendered.get("body_html") or "")
+            # The answer block as the customer gets it; its links, made for
+            # no reminder, open the "no longer valid" page.
+            plan = {
+                "state": "scheduled",
+                "contract": contract,
+                "recipient": recipient,
+                "cycle_end": contract.renewal_cycle_end or fields.Date.today(),
+                "body": rendered.get("body_html") or "",
+            }
+            self.env["renewal.answer"]._decorate([plan])
+            body = Markup(plan["body"])
             body_html = Mail._renewal_render_layout(
                 contract,
                 recipient,

@@ -196,6 +196,16 @@ class RenewalUrgentReminder(models.TransientModel):
                 "scheduled_date": today,
             }
         )
+        # The customer answers this one from the email too.
+        plan = {
+            "state": "scheduled",
+            "contract": contract,
+            "recipient": recipient,
+            "cycle_end": reminder.cycle_end,
+            "body": reminder.draft_body,
+        }
+        self.env["renewal.answer"]._decorate([plan])
+        reminder.write({"answer_key": plan["answer_key"], "draft_body": plan["body"]})
         reminder._queue_emails(self.template_id)
         reminder._schedule_salesperson_activities()
         return {"type": "ir.actions.act_window_close"}

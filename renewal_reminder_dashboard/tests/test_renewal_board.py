@@ -89,7 +89,16 @@ class TestRenewalBoard(RenewalCommon):
         # only when a contract has none.
         self.assertEqual(
             list(by_state),
-            ["review", "lapsed", "reminding", "upcoming", "renewed", "lost"],
+            [
+                "review",
+                "accepted",
+                "lapsed",
+                "more_time",
+                "reminding",
+                "upcoming",
+                "renewed",
+                "lost",
+            ],
         )
         open_ended = self._create_contract(self.customer_gold, date_end=False)
         groups = Contract.web_read_group(

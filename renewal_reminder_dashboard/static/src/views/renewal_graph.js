@@ -10,6 +10,8 @@ export const RENEWAL_STATE_COLORS = {
     upcoming: "#4EA7F2",
     reminding: "#43C5B1",
     review: "#FFBC2C",
+    more_time: "#8481DD",
+    accepted: "#00A78D",
     lapsed: "#F48935",
     renewed: "#28A745",
     lost: "#CE4257",

@@ -1,0 +1,197 @@
+"""The pages a customer reaches from a reminder's links.
+
+GET only shows (mail scanners and link previews open every link); answers
+and consent changes are POSTs: the answer form with Odoo's CSRF token, the
+one-click unsubscribe as mail providers send it (RFC 8058: no cookie, no
+token, ``List-Unsubscribe=One-Click`` in the body). Every bad token gets
+the same "no longer valid" page, with no data.
+"""
+
+from odoo import http
+from odoo.http import request
+
+from ..tools import renewal_answers
+
+ONE_CLICK = "One-Click"
+# What a form may post at most, in characters, before it is even read.
+MAX_FIELD_LENGTH = 4000
+
+
+class RenewalPortal(http.Controller):
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    def _reminder(self, token):
+        return request.env["renewal.answer"].sudo()._reminder_from_token(token)
+
+    def _in_customer_language(self, reminder):
+        lang = reminder.partner_id.lang
+        if lang and request.env["res.lang"]._get_data(code=lang):
+            request.update_context(lang=lang)
+
+    def _invalid(self):
+        return request.render("renewal_reminder.portal_renewal_invalid", {}, status=404)
+
+    def _form(self, post):
+        """The posted fields, as short strings (anything else is dropped)."""
+        return {
+            key: value[:MAX_FIELD_LENGTH]
+            for key, value in post.items()
+            if isinstance(key, str) and isinstance(value, str)
+        }
+
+    def _page_values(self, reminder, token, **extra):
+        contract = reminder.contract_id.with_context(lang=request.env.lang)
+        Answer = request.env["renewal.answer"].sudo()
+        lines = contract.contract_line_ids.filtered(
+            lambda line: not line.display_type and not line.is_canceled
+        )
+        invoices = request.env["account.move"]
+        if reminder.answer == renewal_answers.ANSWER_RENEW:
+            invoices = contract._get_related_invoices().filtered(
+                lambda move: move.state == "posted"
+                and move.move_type == "out_invoice"
+                and move.payment_state in ("not_paid", "partial")
+            )
+        values = {
+            "reminder": reminder,
+            "contract": contract,
+            "lines": lines,
+            "company": contract.company_id,
+            "token": token,
+            "urls": Answer._urls(contract, reminder.answer_key, reminder.cycle_end),
+            "end_date": contract._renewal_format_date(reminder.cycle_end),
+            "policy": contract.renewal_policy_id or reminder.policy_id,
+            "lost_reasons": Answer._lost_reasons(),
+            "more_time_reasons": reminder._fields[
+                "answer_reason"
+            ]._description_selection(request.env),
+            "may_change": renewal_answers.may_change_answer(
+                reminder.answer, reminder.answer_acted
+            ),
+            "invoices": invoices,
+            "opted_out": reminder.partner_id.commercial_partner_id.renewal_opt_out,
+            "choice": None,
+            "errors": [],
+            "form": {},
+            "no_breadcrumbs": True,
+        }
+        values.update(extra)
+        return values
+
+    # ------------------------------------------------------------------
+    # Answer
+    # ------------------------------------------------------------------
+
+    @http.route(
+        "/renewal/answer/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["GET"],
+        sitemap=False,
+    )
+    def renewal_answer_page(self, token, choice=None, change=None, **kwargs):
+        reminder = self._reminder(token)
+        if not reminder:
+            return self._invalid()
+        self._in_customer_language(reminder)
+        if choice not in renewal_answers.ANSWERS:
+            choice = None
+        values = self._page_values(
+            reminder, token, choice=choice, changing=bool(change)
+        )
+        return request.render("renewal_reminder.portal_renewal_answer", values)
+
+    @http.route(
+        "/renewal/answer/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+        sitemap=False,
+    )
+    def renewal_answer_post(self, token, **post):
+        reminder = self._reminder(token)
+        if not reminder:
+            return self._invalid()
+        self._in_customer_language(reminder)
+        form = self._form(post)
+        ok, errors = (
+            request.env["renewal.answer"]
+            .sudo()
+            ._record(reminder, form, change=form.get("change") == "1")
+        )
+        reminder.invalidate_recordset()
+        if errors:
+            values = self._page_values(
+                reminder,
+                token,
+                choice=form.get("answer"),
+                errors=errors,
+                form=form,
+                changing=form.get("change") == "1",
+            )
+            return request.render(
+                "renewal_reminder.portal_renewal_answer", values, status=400
+            )
+        values = self._page_values(reminder, token, just_answered=ok)
+        return request.render("renewal_reminder.portal_renewal_answer", values)
+
+    # ------------------------------------------------------------------
+    # Unsubscribe
+    # ------------------------------------------------------------------
+
+    @http.route(
+        "/renewal/unsubscribe/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["GET"],
+        sitemap=False,
+    )
+    def renewal_unsubscribe_page(self, token, **kwargs):
+        reminder = self._reminder(token)
+        if not reminder:
+            return self._invalid()
+        self._in_customer_language(reminder)
+        return request.render(
+            "renewal_reminder.portal_renewal_unsubscribe",
+            self._page_values(reminder, token),
+        )
+
+    @http.route(
+        "/renewal/unsubscribe/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+        csrf=False,
+        sitemap=False,
+    )
+    def renewal_unsubscribe_post(self, token, **post):
+        """The one-click unsubscribe of mail providers, or the page's form.
+
+        The one-click POST carries neither cookie nor CSRF token (RFC 8058);
+        the page's own form must carry a valid CSRF token.
+        """
+        reminder = self._reminder(token)
+        if not reminder:
+            return self._invalid()
+        Answer = request.env["renewal.answer"].sudo()
+        if post.get("List-Unsubscribe") == ONE_CLICK:
+            Answer._set_consent(reminder, True, "one_click")
+            return request.make_response(
+                "OK", headers=[("Content-Type", "text/plain; charset=utf-8")]
+            )
+        self._in_customer_language(reminder)
+        if not request.validate_csrf(post.get("csrf_token")):
+            return request.render(
+                "renewal_reminder.portal_renewal_invalid", {}, status=403
+            )
+        Answer._set_consent(reminder, post.get("subscribe") != "1", "link")
+        return request.render(
+            "renewal_reminder.portal_renewal_unsubscribe",
+            self._page_values(reminder, token, consent_changed=True),
+        )

@@ -1,0 +1,415 @@
+"""The customer's side of a reminder: its signed links and what an answer does.
+
+Every customer reminder carries links to answer it (renew, more time, not
+renewing) and to unsubscribe. A link holds a token signed with Odoo's
+``hash_sign`` that names one reminder by a random key and expires some
+time after the reminder's cycle; nothing else about the customer is in it.
+The portal controller (``controllers/renewal_portal.py``) only reads pages
+and hands posted forms to the methods here, which check and record them.
+"""
+
+import re
+import secrets
+from datetime import datetime, time
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import email_normalize, hash_sign, verify_hash_signed
+
+from ..tools import renewal_answers
+
+TOKEN_SCOPE = "renewal_reminder.answer"
+# The emptied block the standard templates leave for the links.
+_ANSWER_SLOT = re.compile(
+    r'(<div[^>]*\bclass="o_renewal_answer_links"[^>]*>)(\s*)(</div>)', re.IGNORECASE
+)
+# Longest token accepted before decoding anything (a real one is ~90).
+MAX_TOKEN_LENGTH = 256
+
+
+class RenewalAnswer(models.AbstractModel):
+    _name = "renewal.answer"
+    _description = "Renewal Reminder Answers"
+
+    # ------------------------------------------------------------------
+    # Links
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _new_key(self):
+        return secrets.token_urlsafe(18)
+
+    @api.model
+    def _token(self, key, cycle_end, grace_days=0):
+        """The signed token of the reminder known by ``key``."""
+        expiry = datetime.combine(
+            renewal_answers.link_expiry(cycle_end, grace_days), time.min
+        )
+        return hash_sign(self.env(su=True), TOKEN_SCOPE, {"k": key}, expiration=expiry)
+
+    @api.model
+    def _reminder_from_token(self, token):
+        """The reminder a token opens (as superuser), or an empty recordset.
+
+        A token that is not one of ours, was altered, has expired, or names
+        a reminder that is gone gives nothing, the same way for all.
+        """
+        Reminder = self.env["renewal.reminder"].sudo()
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+            return Reminder
+        try:
+            values = verify_hash_signed(self.env(su=True), TOKEN_SCOPE, token)
+        except Exception:  # noqa: BLE001 - any undecodable token is just invalid
+            return Reminder
+        key = values.get("k") if isinstance(values, dict) else None
+        if not isinstance(key, str) or not key:
+            return Reminder
+        reminder = Reminder.search([("answer_key", "=", key)], limit=1)
+        if not reminder or not reminder.contract_id.active:
+            return Reminder
+        return reminder
+
+    @api.model
+    def _urls(self, contract, key, cycle_end):
+        """The reminder's answer and unsubscribe addresses."""
+        token = self._token(key, cycle_end, contract._renewal_grace())
+        base = contract.get_base_url()
+        answer = f"{base}/renewal/answer/{token}"
+        return {
+            "answer": answer,
+            "renew": f"{answer}?choice=renew",
+            "more_time": f"{answer}?choice=more_time",
+            "not_renew": f"{answer}?choice=not_renew",
+            "unsubscribe": f"{base}/renewal/unsubscribe/{token}",
+        }
+
+    @api.model
+    def _mail_headers(self, urls):
+        """RFC 8058 one-click unsubscribe headers of a reminder email."""
+        return {
+            "List-Unsubscribe": f"<{urls['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+    @api.model
+    def _decorate(self, plans):
+        """Give each plan's email its answer block and unsubscribe headers.
+
+        Each plan gets a new ``answer_key`` (kept on its reminder); the
+        block, in the customer's language, takes the place the template
+        left for it, or closes the message when the template has none.
+        """
+        QWeb = self.env["ir.qweb"]
+        for plan in plans:
+            if plan.get("state") not in ("scheduled", "review") or not plan.get("body"):
+                continue
+            contract = plan["contract"]
+            key = plan.get("answer_key") or self._new_key()
+            plan["answer_key"] = key
+            urls = self._urls(contract, key, plan["cycle_end"])
+            lang = (
+                plan.get("recipient").lang
+                if plan.get("recipient")
+                else contract.partner_id.lang
+            ) or self.env.lang
+            block = QWeb.with_context(lang=lang)._render(
+                "renewal_reminder.reminder_answer_block",
+                {"urls": urls, "company": contract.company_id},
+            )
+            plan["body"] = self._insert_block(plan["body"], block)
+            plan["mail_headers"] = self._mail_headers(urls)
+
+    @api.model
+    def _insert_block(self, body, block):
+        """``body`` (rendered HTML) with ``block`` in its slot, or at its end."""
+        body, block = str(body), str(block).strip()
+        if _ANSWER_SLOT.search(body):
+            return Markup(
+                _ANSWER_SLOT.sub(lambda m: m[1] + block + m[2] + m[3], body, 1)
+            )
+        return Markup(body + block)
+
+    # ------------------------------------------------------------------
+    # Answers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _lost_reasons(self):
+        return self.env["renewal.lost.reason"].sudo().search([])
+
+    @api.model
+    def _record(self, reminder, form, change=False):
+        """Record the answer ``form`` holds on ``reminder`` (from its link).
+
+        Returns ``(ok, errors)``. A reminder already answered keeps its
+        answer unless ``change`` is asked while nobody acted on it.
+        """
+        reminder = reminder.sudo()
+        contract = reminder.contract_id
+        policy = contract.renewal_policy_id or reminder.policy_id
+        if reminder.answer and not (
+            change
+            and renewal_answers.may_change_answer(
+                reminder.answer, reminder.answer_acted
+            )
+        ):
+            return False, []
+        values, errors = renewal_answers.parse_answer(
+            form,
+            lost_reason_ids=self._lost_reasons().ids,
+            staged_payment_offered=policy.staged_payment,
+        )
+        if errors:
+            return False, errors
+        # Two answers at once: the second waits here and finds the first.
+        self.env.cr.execute(
+            "SELECT id FROM renewal_reminder WHERE id = %s FOR UPDATE", [reminder.id]
+        )
+        reminder.invalidate_recordset()
+        if reminder.answer and not (change and not reminder.answer_acted):
+            return False, []
+        if reminder.answer:
+            self._undo(reminder)
+        grace_used = bool(
+            contract.renewal_grace_end
+            and contract.renewal_grace_end == reminder.cycle_end
+        )
+        effects = renewal_answers.answer_effects(
+            values["answer"],
+            values["reason"],
+            self_service=policy.self_service_renewal,
+            grace_days=policy.grace_days,
+            grace_used=grace_used,
+            staged_payment=values["staged_payment"],
+        )
+        now = fields.Datetime.now()
+        reminder.write(
+            {
+                "answer": values["answer"],
+                "answer_reason": values["reason"],
+                "answer_lost_reason_id": values["lost_reason_id"],
+                "answer_note": values["note"] or False,
+                "answer_staged_payment": values["staged_payment"],
+                "answer_contact_name": values["contact_name"] or False,
+                "answer_contact_email": values["contact_email"] or False,
+                "answer_contact_phone": values["contact_phone"] or False,
+                "answer_date": now,
+                "answer_acted": False,
+            }
+        )
+        contract_values = {
+            "renewal_answer": effects.contract_answer,
+            "renewal_answer_end": reminder.cycle_end,
+            "renewal_answer_reminder_id": reminder.id,
+        }
+        if effects.grace_days:
+            contract_values.update(
+                renewal_grace_end=reminder.cycle_end,
+                renewal_grace_days=effects.grace_days,
+            )
+        if effects.marks_lost:
+            lost_reason = reminder.answer_lost_reason_id
+            contract_values.update(
+                renewal_lost_end=reminder.cycle_end,
+                renewal_lost_reason=lost_reason.name,
+                renewal_lost_reason_id=lost_reason.id,
+            )
+        contract.with_context(mail_notrack=True).write(contract_values)
+        if effects.stops_reminders:
+            self._stop_cycle(reminder)
+        self._log_answer(reminder, effects)
+        if effects.renews_now:
+            self._renew_now(reminder, policy)
+        return True, []
+
+    @api.model
+    def _undo(self, reminder):
+        """Take back what the previous answer did, before a changed one."""
+        contract = reminder.contract_id
+        values = {}
+        if reminder.answer == renewal_answers.ANSWER_NOT_RENEW and (
+            contract.renewal_lost_end == reminder.cycle_end
+        ):
+            values.update(
+                renewal_lost_end=False,
+                renewal_lost_reason=False,
+                renewal_lost_reason_id=False,
+            )
+        if values:
+            contract.with_context(mail_notrack=True).write(values)
+        if reminder.answer_activity_id:
+            reminder.answer_activity_id.unlink()
+
+    @api.model
+    def _stop_cycle(self, reminder):
+        """The cycle's reminders still waiting will not go out."""
+        waiting = reminder.contract_id.renewal_reminder_ids.filtered(
+            lambda r: r.cycle_end == reminder.cycle_end
+            and r.state in ("scheduled", "review")
+        )
+        waiting._cancel(
+            "answered",
+            self.env._(
+                "The customer answered: %(answer)s.", answer=reminder._answer_label()
+            ),
+        )
+
+    @api.model
+    def _log_answer(self, reminder, effects):
+        """The answer in the contract's chatter, as the customer, with the
+        salesperson told, and an activity for what they have to do."""
+        contract = reminder.contract_id
+        customer = reminder.recipient_id or reminder.partner_id
+        salesperson = contract.user_id
+        lines = [Markup("<p><strong>%s</strong></p>") % reminder._answer_label()]
+        details = reminder._answer_details()
+        if details:
+            lines.append(
+                Markup("<ul>%s</ul>")
+                % Markup("").join(Markup("<li>%s</li>") % line for line in details)
+            )
+        if reminder.answer_note:
+            lines.append(
+                Markup('<blockquote class="o_renewal_answer_note">%s</blockquote>')
+                % reminder.answer_note
+            )
+        body = Markup("").join(lines)
+        contract.with_context(mail_create_nosubscribe=True).message_post(
+            body=body,
+            author_id=customer.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            partner_ids=salesperson.partner_id.ids,
+        )
+        activity = self._schedule_answer_activity(reminder, effects, body)
+        reminder.answer_activity_id = activity
+
+    @api.model
+    def _schedule_answer_activity(self, reminder, effects, note):
+        contract = reminder.contract_id
+        if not contract.user_id:
+            return self.env["mail.activity"]
+        summaries = {
+            renewal_answers.ACTIVITY_FINALISE: self.env._("Finalise the renewal"),
+            renewal_answers.ACTIVITY_SAVE: self.env._("Call to save the renewal"),
+            renewal_answers.ACTIVITY_FOLLOW_UP: self.env._(
+                "Follow up: the customer needs more time"
+            ),
+            renewal_answers.ACTIVITY_STAGED_PAYMENT: self.env._(
+                "Staged payment requested"
+            ),
+            renewal_answers.ACTIVITY_NEW_CONTACT: self.env._(
+                "Confirm the new renewal contact"
+            ),
+        }
+        if effects.activity == renewal_answers.ACTIVITY_SAVE:
+            activity_type = self.env.ref("mail.mail_activity_data_call")
+        else:
+            activity_type = self.env.ref(
+                "renewal_reminder.mail_activity_type_renewal_answer"
+            )
+        return contract.activity_schedule(
+            activity_type_id=activity_type.id,
+            user_id=contract.user_id.id,
+            summary=summaries[effects.activity],
+            note=note,
+            date_deadline=fields.Date.context_today(self),
+        )
+
+    @api.model
+    def _renew_now(self, reminder, policy):
+        """Renew the contract for one more term, as a salesperson would: its
+        lines running to the cycle's end move by the policy's term."""
+        contract = reminder.contract_id
+        cycle_end = reminder.cycle_end
+        months = max(policy.renewal_term_months or 12, 1)
+        lines = contract.contract_line_ids.filtered(
+            lambda line: not line.is_canceled
+            and not line.display_type
+            and line.date_end == cycle_end
+        )
+        if not lines:
+            return False
+        new_end = cycle_end + relativedelta(months=months)
+        lines.write({"date_end": new_end})
+        reminder.answer_acted = True
+        if reminder.answer_activity_id:
+            reminder.answer_activity_id.action_feedback(
+                feedback=self.env._("Renewed by the customer.")
+            )
+        contract.message_post(
+            body=self.env._(
+                "Renewed by the customer from a reminder until %(date)s.",
+                date=contract._renewal_format_date(new_end),
+            ),
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # Consent
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _set_consent(self, reminder, opt_out, method):
+        """Opt the reminder's customer out of renewal reminders (or back in)
+        and record how; a change that changes nothing records nothing."""
+        partner = reminder.sudo().partner_id.commercial_partner_id
+        if bool(partner.renewal_opt_out) == bool(opt_out):
+            return False
+        partner.with_context(renewal_consent_method=method).write(
+            {"renewal_opt_out": bool(opt_out)}
+        )
+        # The customer did it, not a user of the company.
+        partner.renewal_opt_out_user_id = False
+        self.env["renewal.consent"].sudo().create(
+            {
+                "partner_id": partner.id,
+                "action": "opt_out" if opt_out else "opt_in",
+                "method": method,
+                "reminder_id": reminder.id,
+            }
+        )
+        partner.message_post(
+            body=self.env._(
+                "Renewal reminders: %(change)s from a reminder of %(contract)s.",
+                change=self.env._("opted out")
+                if opt_out
+                else self.env._("opted in again"),
+                contract=reminder.contract_id.display_name,
+            ),
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+        return True
+
+    @api.model
+    def _new_contact(self, reminder):
+        """The partner the customer's new decision maker becomes (found by
+        email among the customer's contacts, else created)."""
+        reminder = reminder.sudo()
+        commercial = reminder.partner_id.commercial_partner_id
+        email = email_normalize(reminder.answer_contact_email or "")
+        Partner = self.env["res.partner"].sudo()
+        existing = (
+            Partner.search(
+                [("id", "child_of", commercial.id), ("email_normalized", "=", email)],
+                limit=1,
+            )
+            if email
+            else Partner
+        )
+        if existing:
+            return existing
+        return Partner.create(
+            {
+                "name": reminder.answer_contact_name,
+                "email": reminder.answer_contact_email,
+                "phone": reminder.answer_contact_phone or False,
+                "parent_id": commercial.id,
+                "type": "contact",
+            }
+        )

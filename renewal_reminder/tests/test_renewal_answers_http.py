@@ -1,0 +1,339 @@
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo import http
+from odoo.tests import HttpCase, freeze_time, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import RenewalCommon
+
+LINK = re.compile(r'href="([^"]*/renewal/(?:answer|unsubscribe)/[^"]+)"')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
+    """A customer answers a reminder from its links, as a browser would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.addon_statics = http.root.statics
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.contract = cls._create_contract(
+            cls.customer_standard, date_end=date(2027, 3, 31), code="CT-0042"
+        )
+        with freeze_time("2027-03-01"):
+            cls.env["renewal.reminder"]._cron_send_due_reminders()
+        cls.reminder = cls.contract.renewal_reminder_ids.filtered(
+            lambda r: r.state == "queued"
+        )
+        assert cls.reminder
+
+    def _links(self, reminder=None):
+        """The answer and unsubscribe links of a reminder's real email."""
+        html = (reminder or self.reminder).mail_id.body_html
+        paths = {}
+        for url in LINK.findall(html):
+            url = url.replace("&amp;", "&")
+            split = urlsplit(url)
+            path = split.path + (f"?{split.query}" if split.query else "")
+            if "unsubscribe" in path:
+                paths["unsubscribe"] = path
+            elif "choice=" in path:
+                paths[split.query.split("choice=")[1]] = path
+        return paths
+
+    def _token(self):
+        return self._links()["renew"].split("/renewal/answer/")[1].split("?")[0]
+
+    def _post_answer(self, answer, token=None, **fields):
+        token = token or self._token()
+        change = "&change=1" if fields.get("change") else ""
+        page = self.url_open(f"/renewal/answer/{token}?choice={answer}{change}")
+        self.assertEqual(page.status_code, 200)
+        csrf = CSRF.search(page.text)[1]
+        self._csrf = csrf
+        data = {"csrf_token": csrf, "answer": answer, **fields}
+        return self.url_open(f"/renewal/answer/{token}", data=data)
+
+    def _messages(self):
+        """The contract's chatter, without the status tracking."""
+        return self.contract.message_ids.filtered(lambda m: m.message_type == "comment")
+
+    # -- The links -----------------------------------------------------------
+
+    def test_every_reminder_email_carries_its_answer_links_and_one_click(self):
+        links = self._links()
+        self.assertEqual(set(links), {"renew", "more_time", "not_renew", "unsubscribe"})
+        headers = self.reminder.mail_id.headers
+        self.assertIn("List-Unsubscribe", headers)
+        self.assertIn("List-Unsubscribe=One-Click", headers)
+        self.assertIn(links["unsubscribe"].split("/")[-1], headers)
+        # The token holds no customer data: only a random key, signed.
+        token = self._token()
+        self.assertNotIn(str(self.contract.id), token[:4])
+        self.assertGreater(len(token), 60)
+
+    def test_opening_a_link_changes_nothing(self):
+        before = len(self._messages())
+        for name, path in self._links().items():
+            page = self.url_open(path)
+            self.assertEqual(page.status_code, 200, path)
+            if name == "unsubscribe":
+                self.assertIn("Unsubscribe from renewal reminders", page.text)
+                continue
+            self.assertIn("CT-0042", page.text)
+            self.assertIn("03/31/2027", page.text)
+        self.assertFalse(self.reminder.answer)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
+        self.assertEqual(len(self._messages()), before)
+        self.assertEqual(self.contract.renewal_state, "reminding")
+
+    def test_a_bad_link_gets_the_same_plain_page(self):
+        token = self._token()
+        tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
+        expired = self.env["renewal.answer"]._token(
+            self.reminder.sudo().answer_key, date(2020, 1, 31)
+        )
+        unknown = self.env["renewal.answer"]._token("no-such-key", date(2027, 3, 31))
+        bad = [
+            "x",
+            tampered,
+            expired,
+            unknown,
+            token.upper(),
+            "%00" * 10,
+            "A" * 5000,
+            "<script>alert(1)</script>",
+        ]
+        with mute_logger("odoo.http", "werkzeug"):
+            for value in bad:
+                for path in (
+                    f"/renewal/answer/{value}",
+                    f"/renewal/unsubscribe/{value}",
+                ):
+                    page = self.url_open(path)
+                    self.assertIn(page.status_code, (403, 404), path)
+                    self.assertNotIn("CT-0042", page.text)
+                    self.assertNotIn("Traceback", page.text)
+                    if "no longer valid" not in page.text:
+                        # Only what Odoo's router refuses outright: a token
+                        # too long for us, or one with a slash in it.
+                        self.assertTrue(len(value) > 256 or "/" in value, value)
+        self.assertFalse(self.reminder.answer)
+
+    def test_a_post_without_csrf_token_is_refused(self):
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                f"/renewal/answer/{self._token()}", data={"answer": "renew"}
+            )
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.reminder.answer)
+
+    # -- What each answer does ---------------------------------------------
+
+    def test_renew_stops_the_cycle_and_hands_it_to_the_salesperson(self):
+        response = self._post_answer("renew", note="Happy to continue")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Thank you, your answer is recorded", response.text)
+        reminder = self.reminder
+        self.assertEqual(reminder.answer, "renew")
+        self.assertEqual(reminder.answer_note, "Happy to continue")
+        self.assertTrue(reminder.answer_date)
+        self.assertEqual(self.contract.renewal_state, "accepted")
+        self.assertFalse(self.contract.renewal_next_date)
+        activity = reminder.answer_activity_id
+        self.assertEqual(activity.user_id, self.salesperson)
+        self.assertEqual(activity.summary, "Finalise the renewal")
+        message = self._messages()[0]
+        self.assertEqual(message.author_id, self.customer_standard)
+        self.assertIn("Renew", message.body)
+        self.assertIn(self.salesperson.partner_id, message.partner_ids)
+        # Answering again (a second tab, a replayed form) shows the first
+        # answer and changes nothing.
+        token = self._token()
+        page = self.url_open(f"/renewal/answer/{token}")
+        self.assertIn("You already answered", page.text)
+        csrf = CSRF.search(page.text)
+        self.assertIsNone(csrf, "no answer form once answered")
+        first = self.url_open(f"/renewal/answer/{token}?choice=renew")
+        self.assertIsNone(CSRF.search(first.text))
+        lost = self.env.ref("renewal_reminder.renewal_lost_reason_price")
+        with mute_logger("odoo.http"):
+            replay = self.url_open(
+                f"/renewal/answer/{token}",
+                data={
+                    "csrf_token": self._csrf,
+                    "answer": "not_renew",
+                    "lost_reason_id": str(lost.id),
+                },
+            )
+        self.assertIn("You already answered", replay.text)
+        self.assertEqual(reminder.answer, "renew")
+        self.assertNotEqual(self.contract.renewal_state, "lost")
+
+    def test_self_service_renewal_renews_for_one_more_term(self):
+        self.policy_standard.write(
+            {"self_service_renewal": True, "renewal_term_months": 12}
+        )
+        response = self._post_answer("renew")
+        self.assertIn("Your contract is renewed until", response.text)
+        self.assertEqual(self.contract.date_end, date(2028, 3, 31))
+        self.assertEqual(self.contract.contract_line_ids.date_end, date(2028, 3, 31))
+        self.assertEqual(self.contract.renewal_state, "renewed")
+        self.assertTrue(self.reminder.answer_acted)
+        # Settled: the answer cannot be changed any more.
+        self.assertNotIn("Change my answer", response.text)
+
+    def test_more_time_moves_the_remaining_stages_once(self):
+        self.policy_standard.grace_days = 14
+        before = self.contract.renewal_next_date
+        self._post_answer("more_time", reason="budget_pending")
+        self.assertEqual(self.reminder.answer, "more_time")
+        self.assertEqual(self.contract.renewal_state, "more_time")
+        self.assertEqual(self.contract.renewal_grace_days, 14)
+        self.assertEqual(self.contract.renewal_next_date, before + timedelta(days=14))
+        self.assertEqual(
+            self.reminder.answer_activity_id.summary,
+            "Follow up: the customer needs more time",
+        )
+        # Changed again (nobody acted yet): the grace is not given twice.
+        self.url_open(f"/renewal/answer/{self._token()}?change=1")
+        self._post_answer("more_time", reason="invoice_not_received", change="1")
+        self.assertEqual(self.reminder.answer_reason, "invoice_not_received")
+        self.assertEqual(self.contract.renewal_next_date, before + timedelta(days=14))
+        self.assertEqual(
+            len(
+                self.contract.activity_ids.filtered(lambda a: "more time" in a.summary)
+            ),
+            1,
+        )
+
+    def test_not_renewing_loses_the_cycle_with_its_reason_and_asks_for_a_call(self):
+        competitor = self.env.ref("renewal_reminder.renewal_lost_reason_competitor")
+        self._post_answer("not_renew", lost_reason_id=str(competitor.id))
+        self.assertEqual(self.contract.renewal_state, "lost")
+        self.assertEqual(self.contract.renewal_lost_reason_id, competitor)
+        activity = self.reminder.answer_activity_id
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
+        self.assertEqual(activity.user_id, self.salesperson)
+        # An unknown reason id is refused, and nothing changes.
+        self.contract.with_user(self.salesperson).action_renewal_reopen()
+        self.assertTrue(self.reminder.answer_acted)
+
+    def test_an_answer_can_be_changed_until_someone_acts(self):
+        self._post_answer("renew")
+        self._post_answer("more_time", reason="budget_pending", change="1")
+        self.assertEqual(self.reminder.answer, "more_time")
+        self.assertEqual(self.contract.renewal_state, "more_time")
+        # The salesperson marks the activity done: settled.
+        self.reminder.answer_activity_id.with_user(self.salesperson).action_done()
+        self.assertTrue(self.reminder.answer_acted)
+        page = self.url_open(f"/renewal/answer/{self._token()}")
+        self.assertNotIn("Change my answer", page.text)
+        self._post_answer("renew", change="1")
+        self.assertEqual(self.reminder.answer, "more_time")
+
+    def test_a_new_decision_maker_takes_over_once_confirmed(self):
+        backup = self.env["res.partner"].create(
+            {"name": "Backup Person", "email": "backup@harbor.example.com"}
+        )
+        self.customer_standard.renewal_backup_partner_id = backup
+        response = self._post_answer(
+            "more_time",
+            reason="decision_maker_changed",
+            contact_name="Nina <b>New</b>",
+            contact_email="Nina@Harbor.example.com",
+            contact_phone="+61 7 5550 1234",
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Nina &lt;b&gt;New&lt;/b&gt;", response.text)
+        self.assertTrue(self.contract.renewal_contact_pending)
+        # Meanwhile the backup contact gets the reminders.
+        self.assertEqual(self.contract._renewal_recipient(), backup)
+        self.contract.with_user(self.salesperson).action_renewal_confirm_contact()
+        contact = self.contract.renewal_contact_id
+        self.assertEqual(contact.name, "Nina <b>New</b>")
+        self.assertEqual(contact.email, "nina@harbor.example.com")
+        self.assertEqual(contact.parent_id, self.customer_standard)
+        self.assertEqual(self.contract._renewal_recipient(), contact)
+        self.assertFalse(self.contract.renewal_contact_pending)
+
+    def test_what_the_customer_types_is_escaped_everywhere(self):
+        hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>{{ 7*7 }}"
+        response = self._post_answer("more_time", reason="other", note=hostile)
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("<script>alert", response.text)
+        message = self._messages()[0]
+        self.assertNotIn("<script", str(message.body))
+        self.assertNotIn(
+            "onerror=alert", str(message.body).replace("onerror=alert(1)&gt;", "")
+        )
+        self.assertIn("&lt;script&gt;", str(message.body))
+        self.assertNotIn("49", str(message.body))
+        note = str(self.reminder.answer_activity_id.note)
+        self.assertNotIn("<script", note)
+        self.assertEqual(self.reminder.answer_note, hostile)
+
+    def test_a_form_with_mistakes_says_what_to_fix(self):
+        response = self._post_answer("more_time")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Tell us why you need more time", response.text)
+        response = self._post_answer(
+            "more_time", reason="decision_maker_changed", contact_email="nobody"
+        )
+        self.assertIn("valid email address", response.text)
+        response = self._post_answer("not_renew", lost_reason_id="999999")
+        self.assertIn("why you will not renew", response.text)
+        self.assertFalse(self.reminder.answer)
+
+    # -- Consent -------------------------------------------------------------
+
+    def test_one_click_unsubscribe_as_mail_providers_send_it(self):
+        path = self._links()["unsubscribe"]
+        # No cookie, no CSRF token: a mail provider's POST (RFC 8058).
+        response = requests.post(
+            self.base_url() + path,
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=30,
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(self.customer_standard.renewal_opt_out)
+        consent = self.customer_standard.renewal_consent_ids
+        self.assertEqual(len(consent), 1)
+        self.assertEqual(
+            (consent.action, consent.method, consent.reminder_id),
+            ("opt_out", "one_click", self.reminder),
+        )
+        self.assertFalse(self.customer_standard.renewal_opt_out_user_id)
+
+    def test_unsubscribing_from_the_page_is_reversible(self):
+        path = self._links()["unsubscribe"]
+        page = self.url_open(path)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
+        csrf = CSRF.search(page.text)[1]
+        page = self.url_open(path, data={"csrf_token": csrf})
+        self.assertIn("no longer receive renewal reminders", page.text)
+        self.assertTrue(self.customer_standard.renewal_opt_out)
+        csrf = CSRF.search(page.text)[1]
+        page = self.url_open(path, data={"csrf_token": csrf, "subscribe": "1"})
+        self.assertIn("receive renewal reminders again", page.text)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
+        self.assertEqual(
+            self.customer_standard.renewal_consent_ids.mapped("action"),
+            ["opt_in", "opt_out"],
+        )
+        # The page's own form without its token changes nothing.
+        with mute_logger("odoo.http"):
+            response = requests.post(self.base_url() + path, data={}, timeout=30)
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
