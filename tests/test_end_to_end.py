@@ -7,6 +7,7 @@ loopback receives what the mail queue sends.
 
 import collections
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -374,3 +375,109 @@ def test_a_worker_killed_mid_pass_loses_and_doubles_nothing(odoo_server, smtp_in
         fields=["state"],
     )
     assert [r["state"] for r in reminders] == ["sent"] * 60
+
+
+def test_a_customer_answers_through_the_links_of_the_real_email(
+    odoo_server, smtp_inbox
+):
+    requests = pytest.importorskip("requests")
+    inbox, _port = smtp_inbox
+    rpc = Client(odoo_server.url, odoo_server.database)
+    # The links of the emails point at this server.
+    rpc("ir.config_parameter", "set_param", "web.base.url", odoo_server.url)
+    standard = rpc("renewal.tier", "search", [("name", "=", "Standard")])[0]
+    product = rpc("product.product", "create", {"name": "Hosting", "type": "service"})
+    today = date.today()
+    partner = rpc(
+        "res.partner",
+        "create",
+        {
+            "name": "Answering Ltd",
+            "email": "answering@example.com",
+            "is_company": True,
+            "renewal_tier_id": standard,
+        },
+    )
+    contract = rpc(
+        "contract.contract",
+        "create",
+        {
+            "name": "Answering hosting",
+            "partner_id": partner,
+            "contract_type": "sale",
+            "line_recurrence": True,
+            "contract_line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product,
+                        "name": "Hosting",
+                        "quantity": 1,
+                        "price_unit": 100.0,
+                        "recurring_rule_type": "monthly",
+                        "recurring_interval": 1,
+                        "date_start": str(today - timedelta(days=300)),
+                        "date_end": str(today + timedelta(days=30)),
+                    },
+                )
+            ],
+        },
+    )
+    rpc.run_cron("renewal_reminder", "ir_cron_renewal_reminder_send")
+    rpc.run_cron("mail", "ir_cron_mail_scheduler_action")
+    [message] = [m for rcpts, m in inbox.messages if rcpts == ["answering@example.com"]]
+    html = message.get_body(("html",)).get_content()
+    links = dict(
+        (choice, url.replace("&amp;", "&"))
+        for url, choice in re.findall(
+            r'href="([^"]+/renewal/answer/[^"?]+\?choice=(\w+))"', html
+        )
+    )
+    assert set(links) == {"renew", "more_time", "not_renew"}
+    assert all(url.startswith(odoo_server.url) for url in links.values())
+    # RFC 8058 headers, as the mail provider reads them.
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    assert "/renewal/unsubscribe/" in unsubscribe
+
+    # Opening the link changes nothing; the posted form answers.
+    session = requests.Session()
+    page = session.get(links["more_time"], timeout=60)
+    assert page.status_code == 200
+    assert "Answering hosting" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    [reminder] = rpc(
+        "renewal.reminder",
+        "search_read",
+        [("contract_id", "=", contract), ("state", "=", "sent")],
+        fields=["answer"],
+    )
+    assert reminder["answer"] is False
+    answered = session.post(
+        links["more_time"].split("?")[0],
+        data={"csrf_token": csrf, "answer": "more_time", "reason": "budget_pending"},
+        timeout=60,
+    )
+    assert answered.status_code == 200
+    assert "Thank you, your answer is recorded" in answered.text
+    [reminder] = rpc(
+        "renewal.reminder",
+        "read",
+        [reminder["id"]],
+        fields=["answer", "answer_reason"],
+    )
+    assert (reminder["answer"], reminder["answer_reason"]) == (
+        "more_time",
+        "budget_pending",
+    )
+    [state] = rpc("contract.contract", "read", [contract], fields=["renewal_state"])
+    assert state["renewal_state"] == "more_time"
+
+    # The mail provider's one-click unsubscribe: no cookie, no token.
+    response = requests.post(
+        unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=60
+    )
+    assert response.status_code == 200
+    [customer] = rpc("res.partner", "read", [partner], fields=["renewal_opt_out"])
+    assert customer["renewal_opt_out"] is True

@@ -85,6 +85,19 @@ class RenewalPortal(http.Controller):
     # ------------------------------------------------------------------
 
     @http.route(
+        ["/renewal/answer", "/renewal/unsubscribe"],
+        type="http",
+        auth="public",
+        website=True,
+        methods=["GET", "POST"],
+        csrf=False,
+        sitemap=False,
+    )
+    def renewal_no_token(self, **kwargs):
+        """A link cut before its token: the same page as any bad link."""
+        return self._invalid()
+
+    @http.route(
         "/renewal/answer/<string:token>",
         type="http",
         auth="public",

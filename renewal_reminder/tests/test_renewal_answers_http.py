@@ -80,6 +80,61 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertNotIn(str(self.contract.id), token[:4])
         self.assertGreater(len(token), 60)
 
+    def test_every_tone_and_language_carries_the_block(self):
+        Answer = self.env["renewal.answer"]
+        Dispatch = self.env["renewal.dispatch"]
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["renewal_reminder"], ["zh_CN"], overwrite=True
+        )
+        chinese = self.env["res.partner"].create(
+            {"name": "上海客户", "email": "sh@example.com", "lang": "zh_CN"}
+        )
+        contract = self._create_contract(chinese, date_end=date(2027, 3, 31))
+        for tone in ("gentle", "warning", "final"):
+            template = self.env.ref(f"renewal_reminder.mail_template_renewal_{tone}")
+            for partner, words in (
+                (self.customer_standard, "Answer in one tap"),
+                (chinese, "一键回复"),
+            ):
+                target = (
+                    self.contract if partner == self.customer_standard else contract
+                )
+                rendered = Dispatch._render_template(template, target.ids)[target.id]
+                plan = {
+                    "state": "scheduled",
+                    "contract": target,
+                    "recipient": partner,
+                    "cycle_end": target.renewal_cycle_end,
+                    "body": rendered["body_html"],
+                }
+                Answer._decorate([plan])
+                body = str(plan["body"])
+                with self.subTest(tone=tone, lang=partner.lang):
+                    self.assertEqual(body.count("o_renewal_answer_block"), 1)
+                    self.assertIn(words, body)
+                    self.assertIn("List-Unsubscribe", plan["mail_headers"])
+        # A template of the admin's own, without the block's place, gets it
+        # at the end of the message.
+        plan = {
+            "state": "scheduled",
+            "contract": self.contract,
+            "recipient": self.customer_standard,
+            "cycle_end": self.contract.renewal_cycle_end,
+            "body": "<p>Our own words</p>",
+        }
+        Answer._decorate([plan])
+        self.assertTrue(str(plan["body"]).startswith("<p>Our own words</p>"))
+        self.assertIn("o_renewal_answer_block", str(plan["body"]))
+        # The page speaks the customer's language.
+        with freeze_time("2027-03-01"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
+        path = self._links(reminder)["more_time"].split("?")[0]
+        page = self.url_open(path)
+        self.assertIn("您是否续约此合同", page.text)
+        self.assertIn("我需要更多时间", page.text)
+
     def test_opening_a_link_changes_nothing(self):
         before = len(self._messages())
         for name, path in self._links().items():
@@ -113,6 +168,11 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
             "<script>alert(1)</script>",
         ]
         with mute_logger("odoo.http", "werkzeug"):
+            for path in ("/renewal/answer", "/renewal/unsubscribe", "/renewal/answer/"):
+                page = self.url_open(path)
+                self.assertEqual(page.status_code, 404, path)
+                if not path.endswith("/"):
+                    self.assertIn("no longer valid", page.text)
             for value in bad:
                 for path in (
                     f"/renewal/answer/{value}",
@@ -190,6 +250,25 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertTrue(self.reminder.answer_acted)
         # Settled: the answer cannot be changed any more.
         self.assertNotIn("Change my answer", response.text)
+
+    def test_renewing_links_the_open_invoices_for_online_payment(self):
+        self.policy_standard.write({"self_service_renewal": True})
+        self.contract.recurring_create_invoice()
+        invoice = self.contract._get_related_invoices()
+        self.assertEqual(len(invoice), 1)
+        invoice.action_post()
+        response = self._post_answer("renew")
+        self.assertIn("Invoices to pay", response.text)
+        link = re.search(
+            r'href="(/my/invoices/\d+\?access_token=[^"]+)"', response.text
+        )
+        self.assertTrue(link, "the open invoice is linked with its access token")
+        # Odoo's own invoice page, with the demo provider's online payment.
+        self.authenticate(None, None)
+        page = self.url_open(link[1].replace("&amp;", "&"))
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(invoice.name, page.text)
+        self.assertIn("Pay Now", page.text)
 
     def test_more_time_moves_the_remaining_stages_once(self):
         self.policy_standard.grace_days = 14

@@ -131,8 +131,7 @@ def body_retention_allowed(days):
     """Whether ``days`` may be saved as the retention of rendered texts."""
     days = _whole_number(days)
     return (
-        days is not None
-        and MIN_BODY_RETENTION_DAYS <= days <= MAX_BODY_RETENTION_DAYS
+        days is not None and MIN_BODY_RETENTION_DAYS <= days <= MAX_BODY_RETENTION_DAYS
     )
 
 
