@@ -69,7 +69,7 @@ class MailMail(models.Model):
             )[:1]
 
     @api.model
-    def _renewal_render_layout(self, record, recipient, values):
+    def _renewal_render_layout(self, record, recipient, values, extra_render=None):
         """The email Odoo's layout makes for ``recipient`` of a message.
 
         ``values`` are those message_post would get (body, author_id,
@@ -107,7 +107,10 @@ class MailMail(models.Model):
         ):
             if recipient.id in group["recipients"]:
                 return record._notify_by_email_render_layout(
-                    message, group, msg_vals=msg_vals, render_values=render_values
+                    message,
+                    group,
+                    msg_vals=msg_vals,
+                    render_values=dict(render_values, **(extra_render or {})),
                 )
         return values.get("body")
 
@@ -486,6 +489,13 @@ class MailMail(models.Model):
                 force_email_lang=kwargs.get("force_email_lang"),
                 subtitles=kwargs.get("subtitles"),
             ):
+                unsubscribe = self.env["renewal.answer"]._unsubscribe_url(
+                    kwargs.get("mail_headers")
+                )
+                if unsubscribe:
+                    render_values = dict(
+                        render_values, renewal_unsubscribe_url=unsubscribe
+                    )
                 body = record._notify_by_email_render_layout(
                     message, group, msg_vals=values, render_values=render_values
                 )

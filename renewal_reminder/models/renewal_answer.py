@@ -21,6 +21,7 @@ from odoo.tools import email_normalize, hash_sign, verify_hash_signed
 from ..tools import renewal_answers
 
 TOKEN_SCOPE = "renewal_reminder.answer"
+LAYOUT = "renewal_reminder.mail_notification_renewal"
 # The emptied block the standard templates leave for the links.
 _ANSWER_SLOT = re.compile(
     r'(<div[^>]*\bclass="o_renewal_answer_links"[^>]*>)(\s*)(</div>)', re.IGNORECASE
@@ -114,12 +115,30 @@ class RenewalAnswer(models.AbstractModel):
                 if plan.get("recipient")
                 else contract.partner_id.lang
             ) or self.env.lang
+            # The renewal layout shows the unsubscribe link in its footer;
+            # another layout (or Odoo's scheduled sending) gets it here.
+            template = plan.get("template")
+            in_footer = bool(
+                template
+                and template.email_layout_xmlid == LAYOUT
+                and not template.scheduled_date
+            )
             block = QWeb.with_context(lang=lang)._render(
                 "renewal_reminder.reminder_answer_block",
-                {"urls": urls, "company": contract.company_id},
+                {
+                    "urls": urls,
+                    "company": contract.company_id,
+                    "show_unsubscribe": not in_footer,
+                },
             )
             plan["body"] = self._insert_block(plan["body"], block)
             plan["mail_headers"] = self._mail_headers(urls)
+
+    @api.model
+    def _unsubscribe_url(self, headers):
+        """The unsubscribe address the headers of a reminder email carry."""
+        value = (headers or {}).get("List-Unsubscribe") or ""
+        return value.strip().lstrip("<").rstrip(">") or False
 
     @api.model
     def _insert_block(self, body, block):

@@ -71,6 +71,11 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
     def test_every_reminder_email_carries_its_answer_links_and_one_click(self):
         links = self._links()
         self.assertEqual(set(links), {"renew", "more_time", "not_renew", "unsubscribe"})
+        # The unsubscribe link once, in the footer of the renewal layout.
+        html = self.reminder.mail_id.body_html
+        self.assertEqual(html.count("/renewal/unsubscribe/"), 1)
+        footer = html[html.index("o_renewal_layout_footer") :]
+        self.assertIn("/renewal/unsubscribe/", footer)
         headers = self.reminder.mail_id.headers
         self.assertIn("List-Unsubscribe", headers)
         self.assertIn("List-Unsubscribe=One-Click", headers)

@@ -59,6 +59,12 @@ class TestRenewalBulkRecords(RenewalCommon, MockEmail):
             str(text or ""),
             flags=re.S,
         )
+        text = re.sub(
+            r'\s*<div class="o_renewal_layout_unsubscribe".*?</a>\s*</div>',
+            "",
+            text,
+            flags=re.S,
+        )
         return re.sub(r", 'List-Unsubscribe(-Post)?': '[^']*'", "", text)
 
     def _stored(self, records):

@@ -166,8 +166,10 @@ class RenewalPolicyPreview(models.TransientModel):
                 "recipient": recipient,
                 "cycle_end": contract.renewal_cycle_end or fields.Date.today(),
                 "body": rendered.get("body_html") or "",
+                "template": template,
             }
-            self.env["renewal.answer"]._decorate([plan])
+            Answer = self.env["renewal.answer"]
+            Answer._decorate([plan])
             body = Markup(plan["body"])
             body_html = Mail._renewal_render_layout(
                 contract,
@@ -181,6 +183,11 @@ class RenewalPolicyPreview(models.TransientModel):
                     "email_add_signature": False,
                     "email_layout_xmlid": template.email_layout_xmlid or False,
                     "force_email_lang": options.get("lang"),
+                },
+                extra_render={
+                    "renewal_unsubscribe_url": Answer._unsubscribe_url(
+                        plan["mail_headers"]
+                    )
                 },
             )
             values.append(

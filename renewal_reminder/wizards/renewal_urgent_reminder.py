@@ -203,6 +203,7 @@ class RenewalUrgentReminder(models.TransientModel):
             "recipient": recipient,
             "cycle_end": reminder.cycle_end,
             "body": reminder.draft_body,
+            "template": self.template_id,
         }
         self.env["renewal.answer"]._decorate([plan])
         reminder.write({"answer_key": plan["answer_key"], "draft_body": plan["body"]})

@@ -5,8 +5,9 @@ add-on and N reminded contracts. 16 simulated customers, each with reminders
 of their own, answer for 30 seconds: open the reminder's "more time" link
 (GET), then post the answer with the page's CSRF token (POST, changing the
 answer each time, so that every POST records). The same 16 clients then
-read OCA contract's own portal page of a contract, ``/my/contracts/<id>``
-with its access token, for 30 seconds. It prints requests, errors and the
+open the answer page alone (GET) for 30 seconds, then read OCA contract's
+own portal page of a contract, ``/my/contracts/<id>`` with its access
+token, for 30 seconds: the two GETs compare under the same load. It prints requests, errors and the
 p50 and p99 latency of each.
 
 Run it with the Python that imports Odoo (the venv ``setup/test`` builds):
@@ -91,41 +92,49 @@ def run(command, **kwargs):
     return result.stdout
 
 
-def load(name, clients, seconds, work):
-    """Run ``work(session, index)`` in ``clients`` threads for ``seconds``."""
-    latencies, errors = [], []
+def load(clients, seconds, work):
+    """Run ``work(session, index)`` in ``clients`` threads for ``seconds``;
+    ``work`` yields ``(kind, started, status)`` per request. Returns one row
+    of figures per kind."""
+    samples = {}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
     def client(index):
         session = requests.Session()
         while time.monotonic() < stop:
-            for started, status in work(session, index):
+            for kind, started, status in work(session, index):
                 elapsed = (time.monotonic() - started) * 1000
                 with lock:
-                    latencies.append(elapsed)
-                    if status >= 500 or status < 0:
-                        errors.append(status)
+                    samples.setdefault(kind, []).append((elapsed, status))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    latencies.sort()
-    p99 = (
-        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        if latencies
-        else 0
-    )
-    return {
-        "name": name,
-        "requests": len(latencies),
-        "errors": len(errors),
-        "p50": statistics.median(latencies) if latencies else 0,
-        "p99": p99,
-        "rate": len(latencies) / seconds,
-    }
+    rows = []
+    for kind, values in samples.items():
+        latencies = sorted(elapsed for elapsed, _status in values)
+        statuses = {}
+        for _elapsed, status in values:
+            statuses[status] = statuses.get(status, 0) + 1
+        rows.append(
+            {
+                "name": kind,
+                "requests": len(values),
+                "errors": sum(
+                    count
+                    for status, count in statuses.items()
+                    if status >= 500 or status < 0
+                ),
+                "p50": statistics.median(latencies),
+                "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+                "rate": len(values) / seconds,
+                "statuses": dict(sorted(statuses.items())),
+            }
+        )
+    return rows
 
 
 def main():
@@ -221,7 +230,7 @@ def main():
                 started = time.monotonic()
                 try:
                     page = session.get(f"{url}?choice=more_time&change=1", timeout=60)
-                    yield started, page.status_code
+                    yield "answer page (GET)", started, page.status_code
                     match = CSRF.search(page.text)
                     started = time.monotonic()
                     posted = session.post(
@@ -235,9 +244,22 @@ def main():
                         },
                         timeout=60,
                     )
-                    yield started, posted.status_code
+                    yield "answer (POST, recorded)", started, posted.status_code
                 except requests.RequestException:
-                    yield started, -1
+                    yield "answer errors", started, -1
+
+            def page_only(session, index):
+                row = mine[index][turn[index] % 4]
+                turn[index] += 1
+                started = time.monotonic()
+                try:
+                    page = session.get(
+                        f"{base}/renewal/answer/{row['token']}?choice=more_time&change=1",
+                        timeout=60,
+                    )
+                    yield "answer page alone (GET)", started, page.status_code
+                except requests.RequestException:
+                    yield "answer errors", started, -1
 
             def portal(session, index):
                 row = mine[index][turn[index] % 4]
@@ -247,20 +269,17 @@ def main():
                     page = session.get(
                         f"{base}/my/contracts/{row['contract']}?access_token={row['access']}",
                         timeout=60,
+                        allow_redirects=False,
                     )
-                    yield started, page.status_code
+                    yield "OCA /my/contracts/<id> (GET)", started, page.status_code
                 except requests.RequestException:
-                    yield started, -1
+                    yield "OCA errors", started, -1
 
-            results = [
-                load(
-                    "answer pages (GET form + POST answer)",
-                    clients,
-                    args.seconds,
-                    answer,
-                ),
-                load("OCA /my/contracts/<id> (GET)", clients, args.seconds, portal),
-            ]
+            results = (
+                load(clients, args.seconds, answer)
+                + load(clients, args.seconds, page_only)
+                + load(clients, args.seconds, portal)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -272,11 +291,11 @@ def main():
         f"\n{args.clients} clients, {args.seconds} s each, Odoo --workers {args.workers}"
     )
     print(
-        f"{'scenario':42} {'requests':>9} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'scenario':42} {'requests':>9} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses"
     )
     for row in results:
         print(
-            f"{row['name']:42} {row['requests']:>9} {row['errors']:>7} {row['rate']:>7.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
+            f"{row['name']:42} {row['requests']:>9} {row['errors']:>7} {row['rate']:>7.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}  {row['statuses']}"
         )
 
 
