@@ -108,7 +108,7 @@ def test_a_new_decision_maker_needs_a_name_and_a_valid_email():
 
 
 def test_not_renewing_takes_a_reason_from_the_list():
-    for bad in (None, "", "abc", "-1", "1.5", "99"):
+    for bad in (None, "", "abc", "-1", "1.5", "99", "²", "١"):
         _values, errors = answers.parse_answer(
             {"answer": "not_renew", "lost_reason_id": bad}, lost_reason_ids=[1, 2]
         )
@@ -154,3 +154,5 @@ def test_an_answer_changes_until_someone_acts_on_it():
     assert answers.may_change_answer("renew", acted=False)
     assert not answers.may_change_answer("renew", acted=True)
     assert not answers.may_change_answer(False, acted=False)
+    assert answers.may_change_answer("renew", False, answers.MAX_ANSWER_CHANGES - 1)
+    assert not answers.may_change_answer("renew", False, answers.MAX_ANSWER_CHANGES)

@@ -22,8 +22,27 @@ class RenewalPortal(http.Controller):
     # Helpers
     # ------------------------------------------------------------------
 
-    def _reminder(self, token):
-        return request.env["renewal.answer"].sudo()._reminder_from_token(token)
+    def _reminder(self, token, scope=None):
+        Answer = request.env["renewal.answer"].sudo()
+        if scope:
+            return Answer._reminder_from_token(token, scope)
+        return Answer._reminder_from_token(token)
+
+    def _unsubscribe_reminder(self, token):
+        from ..models.renewal_answer import UNSUBSCRIBE_SCOPE
+
+        return self._reminder(token, UNSUBSCRIBE_SCOPE)
+
+    def _csrf_ok(self, post):
+        """The form's CSRF token is Odoo's for this session (checked here so
+        that an odd value is refused plainly, not with a server error)."""
+        csrf = post.get("csrf_token")
+        return (
+            isinstance(csrf, str)
+            and 0 < len(csrf) <= 200
+            and csrf.isascii()
+            and request.validate_csrf(csrf)
+        )
 
     def _in_customer_language(self, reminder):
         lang = reminder.partner_id.lang
@@ -42,42 +61,48 @@ class RenewalPortal(http.Controller):
         }
 
     def _page_values(self, reminder, token, **extra):
-        contract = reminder.contract_id.with_context(lang=request.env.lang)
+        """What the pages show of ``reminder``'s cycle (its answer, whichever
+        reminder of the cycle it came from)."""
         Answer = request.env["renewal.answer"].sudo()
+        holder = Answer._holder(reminder)
+        contract = holder.contract_id.with_context(lang=request.env.lang)
         lines = contract.contract_line_ids.filtered(
             lambda line: not line.display_type and not line.is_canceled
         )
-        invoices = request.env["account.move"]
-        if reminder.answer == renewal_answers.ANSWER_RENEW:
-            invoices = contract._get_related_invoices().filtered(
-                lambda move: move.state == "posted"
-                and move.move_type == "out_invoice"
-                and move.payment_state in ("not_paid", "partial")
-            )
+        invoices = []
+        if holder.answer == renewal_answers.ANSWER_RENEW:
+            # Only the invoices given portal access when the answer came in:
+            # opening the page writes nothing.
+            invoices = [
+                (invoice, f"{invoice.access_url}?access_token={invoice.access_token}")
+                for invoice in Answer._open_invoices(contract)
+                if invoice.access_token
+            ]
         values = {
-            "reminder": reminder,
+            "reminder": holder,
             "contract": contract,
             "lines": lines,
             "company": contract.company_id,
             "token": token,
             "urls": Answer._urls(contract, reminder.answer_key, reminder.cycle_end),
-            "end_date": contract._renewal_format_date(reminder.cycle_end),
-            "policy": contract.renewal_policy_id or reminder.policy_id,
+            "end_date": contract._renewal_format_date(holder.cycle_end),
+            "policy": contract.renewal_policy_id or holder.policy_id,
             "lost_reasons": Answer._lost_reasons(),
-            "more_time_reasons": reminder._fields[
-                "answer_reason"
-            ]._description_selection(request.env),
-            "may_change": renewal_answers.may_change_answer(
-                reminder.answer, reminder.answer_acted
+            "more_time_reasons": holder._fields["answer_reason"]._description_selection(
+                request.env
             ),
+            "is_open": Answer._is_open(holder),
+            "may_change": Answer._may_change(holder) if holder.answer else False,
             "invoices": invoices,
-            "opted_out": reminder.partner_id.commercial_partner_id.renewal_opt_out,
+            "opted_out": holder.partner_id.commercial_partner_id.renewal_opt_out,
             "choice": None,
+            "changing": False,
             "errors": [],
             "form": {},
             "no_breadcrumbs": True,
         }
         values.update(extra)
+        values["changing"] = bool(values["changing"] and values["may_change"])
         return values
 
     # ------------------------------------------------------------------
@@ -123,13 +148,19 @@ class RenewalPortal(http.Controller):
         auth="public",
         website=True,
         methods=["POST"],
+        csrf=False,
         sitemap=False,
     )
     def renewal_answer_post(self, token, **post):
+        """The answer form: refused without this session's CSRF token."""
         reminder = self._reminder(token)
         if not reminder:
             return self._invalid()
         self._in_customer_language(reminder)
+        if not self._csrf_ok(post):
+            return request.render(
+                "renewal_reminder.portal_renewal_invalid", {}, status=400
+            )
         form = self._form(post)
         ok, errors = (
             request.env["renewal.answer"]
@@ -165,7 +196,7 @@ class RenewalPortal(http.Controller):
         sitemap=False,
     )
     def renewal_unsubscribe_page(self, token, **kwargs):
-        reminder = self._reminder(token)
+        reminder = self._unsubscribe_reminder(token)
         if not reminder:
             return self._invalid()
         self._in_customer_language(reminder)
@@ -189,7 +220,7 @@ class RenewalPortal(http.Controller):
         The one-click POST carries neither cookie nor CSRF token (RFC 8058);
         the page's own form must carry a valid CSRF token.
         """
-        reminder = self._reminder(token)
+        reminder = self._unsubscribe_reminder(token)
         if not reminder:
             return self._invalid()
         Answer = request.env["renewal.answer"].sudo()
@@ -199,7 +230,7 @@ class RenewalPortal(http.Controller):
                 "OK", headers=[("Content-Type", "text/plain; charset=utf-8")]
             )
         self._in_customer_language(reminder)
-        if not request.validate_csrf(post.get("csrf_token")):
+        if not self._csrf_ok(post):
             return request.render(
                 "renewal_reminder.portal_renewal_invalid", {}, status=403
             )

@@ -8,6 +8,7 @@ The portal controller (``controllers/renewal_portal.py``) only reads pages
 and hands posted forms to the methods here, which check and record them.
 """
 
+import logging
 import re
 import secrets
 from datetime import datetime, time
@@ -16,11 +17,17 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, hash_sign, verify_hash_signed
 
 from ..tools import renewal_answers
 
+_logger = logging.getLogger(__name__)
+
 TOKEN_SCOPE = "renewal_reminder.answer"
+# Unsubscribe links go to mail providers (List-Unsubscribe): signed apart,
+# they open the consent page only, never the answers; and they do not expire.
+UNSUBSCRIBE_SCOPE = "renewal_reminder.unsubscribe"
 LAYOUT = "renewal_reminder.mail_notification_renewal"
 # The emptied block the standard templates leave for the links.
 _ANSWER_SLOT = re.compile(
@@ -44,14 +51,19 @@ class RenewalAnswer(models.AbstractModel):
 
     @api.model
     def _token(self, key, cycle_end, grace_days=0):
-        """The signed token of the reminder known by ``key``."""
+        """The signed answer token of the reminder known by ``key``."""
         expiry = datetime.combine(
             renewal_answers.link_expiry(cycle_end, grace_days), time.min
         )
         return hash_sign(self.env(su=True), TOKEN_SCOPE, {"k": key}, expiration=expiry)
 
     @api.model
-    def _reminder_from_token(self, token):
+    def _unsubscribe_token(self, key):
+        """The signed unsubscribe token of the reminder known by ``key``."""
+        return hash_sign(self.env(su=True), UNSUBSCRIBE_SCOPE, {"k": key})
+
+    @api.model
+    def _reminder_from_token(self, token, scope=TOKEN_SCOPE):
         """The reminder a token opens (as superuser), or an empty recordset.
 
         A token that is not one of ours, was altered, has expired, or names
@@ -61,7 +73,7 @@ class RenewalAnswer(models.AbstractModel):
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
             return Reminder
         try:
-            values = verify_hash_signed(self.env(su=True), TOKEN_SCOPE, token)
+            values = verify_hash_signed(self.env(su=True), scope, token)
         except Exception:  # noqa: BLE001 - any undecodable token is just invalid
             return Reminder
         key = values.get("k") if isinstance(values, dict) else None
@@ -83,7 +95,7 @@ class RenewalAnswer(models.AbstractModel):
             "renew": f"{answer}?choice=renew",
             "more_time": f"{answer}?choice=more_time",
             "not_renew": f"{answer}?choice=not_renew",
-            "unsubscribe": f"{base}/renewal/unsubscribe/{token}",
+            "unsubscribe": f"{base}/renewal/unsubscribe/{self._unsubscribe_token(key)}",
         }
 
     @api.model
@@ -159,38 +171,77 @@ class RenewalAnswer(models.AbstractModel):
         return self.env["renewal.lost.reason"].sudo().search([])
 
     @api.model
-    def _record(self, reminder, form, change=False):
-        """Record the answer ``form`` holds on ``reminder`` (from its link).
+    def _holder(self, reminder):
+        """The reminder holding the answer of ``reminder``'s cycle: the one
+        the customer answered (from any reminder of the cycle), else itself.
+        A cycle has one answer, whichever email it came from."""
+        contract = reminder.contract_id
+        current = contract.renewal_answer_reminder_id
+        if (
+            current
+            and current.answer
+            and contract.renewal_answer_end == reminder.cycle_end
+        ):
+            return current
+        return reminder
 
-        Returns ``(ok, errors)``. A reminder already answered keeps its
-        answer unless ``change`` is asked while nobody acted on it.
+    @api.model
+    def _is_open(self, reminder):
+        """Whether the customer may still answer for ``reminder``'s cycle:
+        it is the contract's current one, and nobody closed it (a renewal
+        marked lost by the team, not by the customer's own answer)."""
+        contract = reminder.contract_id
+        if not contract.active or reminder.cycle_end != contract.renewal_cycle_end:
+            return False
+        if contract.renewal_lost_end == reminder.cycle_end:
+            holder = self._holder(reminder)
+            return (
+                holder.answer == renewal_answers.ANSWER_NOT_RENEW
+                and not holder.answer_acted
+            )
+        return True
+
+    @api.model
+    def _may_change(self, holder):
+        return self._is_open(holder) and renewal_answers.may_change_answer(
+            holder.answer, holder.answer_acted, holder.answer_change_count
+        )
+
+    @api.model
+    def _record(self, reminder, form, change=False):
+        """Record the answer ``form`` holds for ``reminder``'s cycle (from
+        its link).
+
+        Returns ``(ok, errors)``. A cycle already answered keeps its answer
+        unless ``change`` is asked while nobody acted on it.
         """
         reminder = reminder.sudo()
         contract = reminder.contract_id
         policy = contract.renewal_policy_id or reminder.policy_id
-        if reminder.answer and not (
-            change
-            and renewal_answers.may_change_answer(
-                reminder.answer, reminder.answer_acted
-            )
-        ):
-            return False, []
         values, errors = renewal_answers.parse_answer(
             form,
             lost_reason_ids=self._lost_reasons().ids,
             staged_payment_offered=policy.staged_payment,
         )
+        # One answer at a time per contract: a second request waits here,
+        # then finds the first one.
+        self.env.cr.execute(
+            "SELECT id FROM contract_contract WHERE id = %s FOR UPDATE", [contract.id]
+        )
+        contract.invalidate_recordset()
+        reminder.invalidate_recordset()
+        if not self._is_open(reminder):
+            return False, []
+        holder = self._holder(reminder)
+        if holder.answer and not (change and self._may_change(holder)):
+            return False, []
         if errors:
             return False, errors
-        # Two answers at once: the second waits here and finds the first.
-        self.env.cr.execute(
-            "SELECT id FROM renewal_reminder WHERE id = %s FOR UPDATE", [reminder.id]
+        previous = holder.answer and renewal_answers.answer_effects(
+            holder.answer, holder.answer_reason
         )
-        reminder.invalidate_recordset()
-        if reminder.answer and not (change and not reminder.answer_acted):
-            return False, []
-        if reminder.answer:
-            self._undo(reminder)
+        if holder.answer:
+            self._undo(holder)
         grace_used = bool(
             contract.renewal_grace_end
             and contract.renewal_grace_end == reminder.cycle_end
@@ -204,7 +255,7 @@ class RenewalAnswer(models.AbstractModel):
             staged_payment=values["staged_payment"],
         )
         now = fields.Datetime.now()
-        reminder.write(
+        holder.write(
             {
                 "answer": values["answer"],
                 "answer_reason": values["reason"],
@@ -216,32 +267,84 @@ class RenewalAnswer(models.AbstractModel):
                 "answer_contact_phone": values["contact_phone"] or False,
                 "answer_date": now,
                 "answer_acted": False,
+                "answer_change_count": holder.answer_change_count
+                + (1 if previous else 0),
             }
         )
+        staff = self._staff(holder)
         contract_values = {
             "renewal_answer": effects.contract_answer,
-            "renewal_answer_end": reminder.cycle_end,
-            "renewal_answer_reminder_id": reminder.id,
+            "renewal_answer_end": holder.cycle_end,
+            "renewal_answer_reminder_id": holder.id,
         }
         if effects.grace_days:
             contract_values.update(
-                renewal_grace_end=reminder.cycle_end,
+                renewal_grace_end=holder.cycle_end,
                 renewal_grace_days=effects.grace_days,
             )
         if effects.marks_lost:
-            lost_reason = reminder.answer_lost_reason_id
+            lost_reason = holder.answer_lost_reason_id.with_env(staff.env)
             contract_values.update(
-                renewal_lost_end=reminder.cycle_end,
+                renewal_lost_end=holder.cycle_end,
                 renewal_lost_reason=lost_reason.name,
                 renewal_lost_reason_id=lost_reason.id,
             )
         contract.with_context(mail_notrack=True).write(contract_values)
         if effects.stops_reminders:
-            self._stop_cycle(reminder)
-        self._log_answer(reminder, effects)
+            staff._stop_cycle(holder.with_env(staff.env))
+        elif previous and previous.stops_reminders:
+            self._restore_cycle(holder)
+        staff._log_answer(holder.with_env(staff.env), effects)
         if effects.renews_now:
-            self._renew_now(reminder, policy)
+            staff._renew_now(holder.with_env(staff.env), policy)
+        if effects.contract_answer == renewal_answers.ANSWER_RENEW:
+            # The invoices the page links get their portal access now, not
+            # when a page is merely opened.
+            self._open_invoices(contract)._portal_ensure_token()
         return True, []
+
+    @api.model
+    def _staff(self, reminder):
+        """This model in the language of the people who read the chatter."""
+        contract = reminder.contract_id
+        lang = (
+            contract.user_id.lang
+            or contract.company_id.partner_id.lang
+            or self.env["res.lang"]._get_data(code="en_US").code
+            or self.env.lang
+        )
+        return self.with_context(lang=lang)
+
+    @api.model
+    def _open_invoices(self, contract):
+        """The customer's invoices of ``contract`` still to pay."""
+        return (
+            contract.sudo()
+            ._get_related_invoices()
+            .filtered(
+                lambda move: move.state == "posted"
+                and move.move_type == "out_invoice"
+                and move.payment_state in ("not_paid", "partial")
+            )
+        )
+
+    @api.model
+    def _restore_cycle(self, reminder):
+        """The reminders the previous answer stopped wait again."""
+        stopped = reminder.contract_id.renewal_reminder_ids.filtered(
+            lambda r: r.cycle_end == reminder.cycle_end
+            and r.state == "cancelled"
+            and r.reason_code == "answered"
+        )
+        if stopped:
+            stopped.write(
+                {
+                    "state": "review",
+                    "reason_code": False,
+                    "reason": False,
+                    "outcome_date": False,
+                }
+            )
 
     @api.model
     def _undo(self, reminder):
@@ -281,7 +384,6 @@ class RenewalAnswer(models.AbstractModel):
         salesperson told, and an activity for what they have to do."""
         contract = reminder.contract_id
         customer = reminder.recipient_id or reminder.partner_id
-        salesperson = contract.user_id
         lines = [Markup("<p><strong>%s</strong></p>") % reminder._answer_label()]
         details = reminder._answer_details()
         if details:
@@ -300,7 +402,6 @@ class RenewalAnswer(models.AbstractModel):
             author_id=customer.id,
             message_type="comment",
             subtype_xmlid="mail.mt_note",
-            partner_ids=salesperson.partner_id.ids,
         )
         activity = self._schedule_answer_activity(reminder, effects, body)
         reminder.answer_activity_id = activity
@@ -323,12 +424,16 @@ class RenewalAnswer(models.AbstractModel):
                 "Confirm the new renewal contact"
             ),
         }
+        ref = self.env.ref
         if effects.activity == renewal_answers.ACTIVITY_SAVE:
-            activity_type = self.env.ref("mail.mail_activity_data_call")
+            activity_type = ref("mail.mail_activity_data_call", False)
         else:
-            activity_type = self.env.ref(
-                "renewal_reminder.mail_activity_type_renewal_answer"
+            activity_type = ref(
+                "renewal_reminder.mail_activity_type_renewal_answer", False
             )
+        activity_type = activity_type or ref("mail.mail_activity_data_todo", False)
+        if not activity_type:
+            return self.env["mail.activity"]
         return contract.activity_schedule(
             activity_type_id=activity_type.id,
             user_id=contract.user_id.id,
@@ -352,7 +457,15 @@ class RenewalAnswer(models.AbstractModel):
         if not lines:
             return False
         new_end = cycle_end + relativedelta(months=months)
-        lines.write({"date_end": new_end})
+        try:
+            with self.env.cr.savepoint():
+                lines.write({"date_end": new_end})
+        except (UserError, ValidationError):
+            # Another rule refuses the new end: the salesperson finalises it.
+            _logger.info(
+                "Self-service renewal of contract %s left to the team", contract.id
+            )
+            return False
         reminder.answer_acted = True
         if reminder.answer_activity_id:
             reminder.answer_activity_id.action_feedback(

@@ -265,6 +265,12 @@ class RenewalReminder(models.Model):
         copy=False,
         ondelete="set null",
     )
+    answer_change_count = fields.Integer(
+        string="Answer Changes",
+        readonly=True,
+        copy=False,
+        help="How many times the customer changed their answer.",
+    )
     answer_acted = fields.Boolean(
         string="Answer Handled",
         readonly=True,

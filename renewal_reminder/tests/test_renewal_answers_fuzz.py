@@ -50,6 +50,7 @@ FIELDS = [
     "change",
     "List-Unsubscribe",
     "subscribe",
+    "csrf_token",
 ]
 
 

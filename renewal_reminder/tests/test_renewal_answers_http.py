@@ -193,6 +193,76 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
                         self.assertTrue(len(value) > 256 or "/" in value, value)
         self.assertFalse(self.reminder.answer)
 
+    def test_one_answer_per_cycle_whichever_email_it_comes_from(self):
+        self.policy_standard.grace_days = 0
+        self._post_answer("more_time", reason="budget_pending")
+        # The next stage goes out: its email opens the cycle's answer.
+        with freeze_time("2027-03-16"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        second = self.contract.renewal_reminder_ids.filtered(
+            lambda r: r.state == "queued" and r != self.reminder
+        )
+        self.assertEqual(len(second), 1)
+        links = self._links(second)
+        token = links["renew"].split("/renewal/answer/")[1].split("?")[0]
+        page = self.url_open(f"/renewal/answer/{token}?choice=not_renew")
+        self.assertIn("You already answered", page.text)
+        self.assertIn("Needs More Time", page.text)
+        lost = self.env.ref("renewal_reminder.renewal_lost_reason_price")
+        replay = self.url_open(
+            f"/renewal/answer/{token}",
+            data={
+                "csrf_token": self._csrf,
+                "answer": "not_renew",
+                "lost_reason_id": str(lost.id),
+            },
+        )
+        self.assertIn("You already answered", replay.text)
+        self.assertFalse(second.answer)
+        self.assertNotEqual(self.contract.renewal_state, "lost")
+        # The change goes through the cycle's answer, from either email.
+        self._post_answer("renew", token=token, change="1")
+        self.assertEqual(self.reminder.answer, "renew")
+        self.assertEqual(self.reminder.answer_change_count, 1)
+        self.assertFalse(second.answer)
+
+    def test_a_cycle_the_team_closed_takes_no_answer(self):
+        self._mark_lost(self.contract)
+        page = self.url_open(f"/renewal/answer/{self._token()}?choice=renew")
+        self.assertIn("This renewal is closed", page.text)
+        self.assertIsNone(CSRF.search(page.text))
+        self.policy_standard.self_service_renewal = True
+        page = self.url_open(f"/renewal/answer/{self._token()}")
+        csrf = CSRF.search(self.url_open("/web/login").text)[1]
+        self.url_open(
+            f"/renewal/answer/{self._token()}",
+            data={"csrf_token": csrf, "answer": "renew"},
+        )
+        self.assertFalse(self.reminder.answer)
+        self.assertEqual(self.contract.renewal_state, "lost")
+        self.assertEqual(self.contract.date_end, date(2027, 3, 31))
+
+    def test_answer_and_unsubscribe_links_open_only_their_own_page(self):
+        links = self._links()
+        answer_token = self._token()
+        unsubscribe_token = links["unsubscribe"].split("/renewal/unsubscribe/")[1]
+        self.assertNotEqual(answer_token, unsubscribe_token)
+        with mute_logger("odoo.http"):
+            page = self.url_open(f"/renewal/answer/{unsubscribe_token}")
+            self.assertEqual(page.status_code, 404)
+            self.assertNotIn("CT-0042", page.text)
+            page = self.url_open(f"/renewal/unsubscribe/{answer_token}")
+            self.assertEqual(page.status_code, 404)
+        # Odd CSRF values are refused plainly.
+        for csrf in ("é" * 40, "x" * 5000, ""):
+            with mute_logger("odoo.http"):
+                response = self.url_open(
+                    f"/renewal/answer/{answer_token}",
+                    data={"csrf_token": csrf, "answer": "renew"},
+                )
+            self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.reminder.answer)
+
     def test_a_post_without_csrf_token_is_refused(self):
         with mute_logger("odoo.http"):
             response = self.url_open(
@@ -219,7 +289,6 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         message = self._messages()[0]
         self.assertEqual(message.author_id, self.customer_standard)
         self.assertIn("Renew", message.body)
-        self.assertIn(self.salesperson.partner_id, message.partner_ids)
         # Answering again (a second tab, a replayed form) shows the first
         # answer and changes nothing.
         token = self._token()
@@ -247,9 +316,15 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.policy_standard.write(
             {"self_service_renewal": True, "renewal_term_months": 12}
         )
+        line = self.contract.contract_line_ids
+        # Invoiced up to the end: OCA contract has nothing left to invoice.
+        line.last_date_invoiced = date(2027, 3, 31)
+        self.assertFalse(line.recurring_next_date)
         response = self._post_answer("renew")
         self.assertIn("Your contract is renewed until", response.text)
         self.assertEqual(self.contract.date_end, date(2028, 3, 31))
+        # OCA contract's own recurring invoicing follows the new term.
+        self.assertEqual(line.recurring_next_date, date(2027, 4, 1))
         self.assertEqual(self.contract.contract_line_ids.date_end, date(2028, 3, 31))
         self.assertEqual(self.contract.renewal_state, "renewed")
         self.assertTrue(self.reminder.answer_acted)
@@ -299,6 +374,26 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
             1,
         )
 
+    def test_a_staged_payment_request_goes_to_the_salesperson(self):
+        self.policy_standard.staged_payment = True
+        page = self.url_open(f"/renewal/answer/{self._token()}?choice=more_time")
+        self.assertIn("pay in instalments", page.text)
+        self._post_answer("more_time", reason="budget_pending", staged_payment="1")
+        self.assertTrue(self.reminder.answer_staged_payment)
+        activity = self.reminder.answer_activity_id
+        self.assertEqual(activity.summary, "Staged payment requested")
+        self.assertEqual(activity.user_id, self.salesperson)
+        self.assertIn("instalments", str(activity.note))
+        # Answers are searched and grouped in the log.
+        Reminder = self.env["renewal.reminder"].with_user(self.salesperson)
+        self.assertIn(self.reminder, Reminder.search([("answer", "=", "more_time")]))
+        groups = dict(
+            Reminder._read_group(
+                [("contract_id", "=", self.contract.id)], ["answer_reason"], ["__count"]
+            )
+        )
+        self.assertEqual(groups.get("budget_pending"), 1)
+
     def test_not_renewing_loses_the_cycle_with_its_reason_and_asks_for_a_call(self):
         competitor = self.env.ref("renewal_reminder.renewal_lost_reason_competitor")
         self._post_answer("not_renew", lost_reason_id=str(competitor.id))
@@ -318,12 +413,20 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self._post_answer("more_time", reason="budget_pending", change="1")
         self.assertEqual(self.reminder.answer, "more_time")
         self.assertEqual(self.contract.renewal_state, "more_time")
+        # Each change counts; after five, the answer stays.
+        self.assertEqual(self.reminder.answer_change_count, 1)
         # The salesperson marks the activity done: settled.
         self.reminder.answer_activity_id.with_user(self.salesperson).action_done()
         self.assertTrue(self.reminder.answer_acted)
         page = self.url_open(f"/renewal/answer/{self._token()}")
         self.assertNotIn("Change my answer", page.text)
-        self._post_answer("renew", change="1")
+        # Neither the change form nor a forged change goes through.
+        page = self.url_open(f"/renewal/answer/{self._token()}?choice=renew&change=1")
+        self.assertIsNone(CSRF.search(page.text))
+        self.url_open(
+            f"/renewal/answer/{self._token()}",
+            data={"csrf_token": self._csrf, "answer": "renew", "change": "1"},
+        )
         self.assertEqual(self.reminder.answer, "more_time")
 
     def test_a_new_decision_maker_takes_over_once_confirmed(self):
@@ -416,6 +519,13 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
             self.customer_standard.renewal_consent_ids.mapped("action"),
             ["opt_in", "opt_out"],
         )
+        # A Renewals manager (who edits contacts) can change it too, on record.
+        self.manager.groups_id += self.env.ref("base.group_partner_manager")
+        self.customer_standard.with_user(self.manager).renewal_opt_out = True
+        latest = self.customer_standard.renewal_consent_ids[:1]
+        self.assertEqual((latest.action, latest.method), ("opt_out", "team"))
+        self.assertEqual(latest.user_id, self.manager)
+        self.customer_standard.with_user(self.manager).renewal_opt_out = False
         # The page's own form without its token changes nothing.
         with mute_logger("odoo.http"):
             response = requests.post(self.base_url() + path, data={}, timeout=30)

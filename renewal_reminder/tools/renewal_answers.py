@@ -22,6 +22,10 @@ REASON_DECISION_MAKER = "decision_maker_changed"
 REASON_OTHER = "other"
 MORE_TIME_REASONS = (REASON_INVOICE, REASON_BUDGET, REASON_DECISION_MAKER, REASON_OTHER)
 
+# A customer changes their answer at most this many times (each change tells
+# the salesperson again).
+MAX_ANSWER_CHANGES = 5
+
 # A reminder's links stay valid this long after the end of its cycle (and
 # its grace period): a customer who answers a little late still can.
 LINK_DAYS_AFTER_END = 30
@@ -141,7 +145,11 @@ def parse_answer(form, lost_reason_ids=(), staged_payment_offered=False):
             values.update(contact_name=name, contact_email=email, contact_phone=phone)
     elif answer == ANSWER_NOT_RENEW:
         raw = form.get("lost_reason_id")
-        reason_id = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+        reason_id = (
+            int(raw)
+            if isinstance(raw, str) and raw.isascii() and raw.isdigit()
+            else None
+        )
         if reason_id is None or reason_id not in set(lost_reason_ids):
             errors.append(ERROR_LOST_REASON)
         else:
@@ -198,7 +206,8 @@ def answer_effects(
     raise ValueError(f"unknown answer {answer!r}")
 
 
-def may_change_answer(current_answer, acted):
+def may_change_answer(current_answer, acted, changes=0):
     """Whether a customer may still change their answer: not once the
-    salesperson (or a self-service renewal) acted on it."""
-    return bool(current_answer) and not acted
+    salesperson (or a self-service renewal) acted on it, nor after
+    ``MAX_ANSWER_CHANGES`` changes."""
+    return bool(current_answer) and not acted and changes < MAX_ANSWER_CHANGES

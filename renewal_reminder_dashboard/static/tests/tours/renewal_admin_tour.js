@@ -122,12 +122,20 @@ registry.category("web_tour.tours").add("renewal_admin_tour", {
             run: "edit 90",
         },
         {
+            content: "Mark the page, which saving reloads",
+            trigger: ".o_field_widget[name=renewal_target_rate] input",
+            run() {
+                document.body.classList.add("o_renewal_before_save");
+            },
+        },
+        {
             trigger: ".o_control_panel .btn-primary:contains(Save)",
             run: "click",
         },
         {
-            content: "Saved",
-            trigger: ".o_field_widget[name=renewal_target_rate] input:value(90)",
+            content: "Saved: the reloaded page shows the stored value",
+            trigger:
+                "body:not(.o_renewal_before_save) .o_field_widget[name=renewal_target_rate] input:value(90.00)",
         },
         {
             content: "Back to the board",
