@@ -364,6 +364,9 @@ class RenewalReminder(models.Model):
                 "draft_body": False,
                 "subject": False,
                 "email_to": False,
+                # The sent text is the chatter's: the log no longer shows it.
+                "message_id": False,
+                "mail_id": False,
                 "answer_note": False,
                 "answer_contact_name": False,
                 "answer_contact_email": False,

@@ -46,8 +46,18 @@ class TestPrivacy(RenewalCommon):
             answer_note="Ann Buyer will call",
             answer_contact_name="Ann Buyer",
         )
+        message = self.env["mail.message"].create(
+            {
+                "model": "contract.contract",
+                "res_id": contract.id,
+                "body": "<p>Dear Ann Buyer</p>",
+            }
+        )
+        reminder.message_id = message
+        self.assertIn("Ann Buyer", str(reminder.body))
         ann.unlink()
         self.assertTrue(reminder.exists())
+        self.assertFalse(reminder.body)
         for fname in (
             "subject",
             "draft_body",
@@ -56,6 +66,42 @@ class TestPrivacy(RenewalCommon):
             "answer_contact_name",
         ):
             self.assertFalse(reminder[fname], fname)
+
+    def test_odoo_privacy_tools_find_and_erase_the_reminder_log(self):
+        if "privacy.lookup.wizard" not in self.env:
+            self.skipTest(
+                "Odoo's privacy_lookup is not installed (setup/test installs it)"
+            )
+        ann = self.env["res.partner"].create(
+            {
+                "name": "Ann Lookup",
+                "email": "ann.lookup@example.com",
+                "parent_id": self.customer_gold.id,
+            }
+        )
+        contract = self._create_contract(self.customer_gold)
+        reminder = self._create_reminder(
+            contract,
+            contract.renewal_policy_id.stage_ids[:1].days_before,
+            "skipped",
+            recipient_id=ann.id,
+            draft_body="<p>Dear Ann Lookup</p>",
+            email_to="ann.lookup@example.com",
+        )
+        wizard = self.env["privacy.lookup.wizard"].create(
+            {"name": "Ann Lookup", "email": "ann.lookup@example.com"}
+        )
+        wizard.action_lookup()
+        found = {(line.res_model, line.res_id) for line in wizard.line_ids}
+        self.assertIn(("renewal.reminder", reminder.id), found)
+        partner_line = wizard.line_ids.filtered(
+            lambda line: line.res_model == "res.partner" and line.res_id == ann.id
+        )
+        partner_line.action_unlink()
+        self.assertFalse(ann.exists())
+        self.assertFalse(reminder.draft_body)
+        self.assertFalse(reminder.email_to)
+        self.assertFalse(reminder.recipient_id)
 
     def test_old_texts_are_erased_after_the_retention_period(self):
         contract = self._create_contract(
