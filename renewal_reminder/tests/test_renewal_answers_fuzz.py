@@ -106,7 +106,9 @@ class TestRenewalAnswersFuzz(RenewalCommon, HttpCase):
     def test_two_thousand_hostile_requests(self):
         rng = random.Random(20261201)
         Answer = self.env["renewal.answer"]
-        valid = Answer._token(self.reminder.sudo().answer_key, self.reminder.cycle_end)
+        key = self.reminder.sudo().answer_key
+        valid = Answer._token(key, self.reminder.cycle_end)
+        valid_unsubscribe = Answer._unsubscribe_token(key)
         session = requests.Session()
         base = self.base_url()
         page = session.get(
@@ -117,7 +119,9 @@ class TestRenewalAnswersFuzz(RenewalCommon, HttpCase):
         with mute_logger("odoo.http", "werkzeug", "odoo.addons.base.models.ir_http"):
             for index in range(self.REQUESTS):
                 route = rng.choice(["answer", "unsubscribe"])
-                token = self._random_token(rng, valid)
+                token = self._random_token(
+                    rng, valid if route == "answer" else valid_unsubscribe
+                )
                 url = f"{base}/renewal/{route}/{token}"
                 method = rng.choice(
                     ["GET", "POST", "POST", "POST", "PUT", "DELETE", "HEAD"]
