@@ -819,17 +819,21 @@ class ContractContract(models.Model):
             and not reminder.answer_acted
         )
 
-    def _renewal_recipient_problem(self, recipient):
-        """The reason code ``recipient`` may not get this contract's reminder."""
+    def _renewal_recipient_problem(self, recipient, by_email=True):
+        """The reason code ``recipient`` may not get this contract's reminder.
+
+        ``by_email`` False leaves the email address and its blacklist out:
+        another channel checks its own address.
+        """
         self.ensure_one()
         commercial = recipient.commercial_partner_id
         return renewal_rules.recipient_problem(
             renewal_rules.RecipientCheck(
-                email=recipient.email,
+                email=recipient.email if by_email else "-",
                 opted_out=self.partner_id.renewal_opt_out
                 or recipient.renewal_opt_out
                 or commercial.renewal_opt_out,
-                blacklisted=recipient.is_blacklisted,
+                blacklisted=recipient.is_blacklisted if by_email else False,
                 active=recipient.active and commercial.active,
                 company_id=recipient.company_id.id or None,
             ),

@@ -44,9 +44,33 @@ class RenewalDispatch(models.AbstractModel):
         for channel, channel_plans in self._by_channel(plans).items():
             getattr(self, f"_send_{channel}")(channel_plans)
 
+    @api.model
+    def _recipient(self, contract, channel):
+        """``(recipient, problem)``: who a reminder of ``contract`` goes to on
+        ``channel``, and the reason code it may not (or None)."""
+        return getattr(self, f"_recipient_{channel or 'email'}")(contract)
+
+    @api.model
+    def _send_approved(self, reminders):
+        """Send the held reminders a salesperson approved, channel by channel."""
+        by_channel = defaultdict(reminders.browse)
+        for reminder in reminders:
+            by_channel[reminder.channel or "email"] |= reminder
+        for channel, group in by_channel.items():
+            getattr(self, f"_send_approved_{channel}")(group)
+
     # ------------------------------------------------------------------
     # Email
     # ------------------------------------------------------------------
+
+    @api.model
+    def _recipient_email(self, contract):
+        recipient = contract._renewal_recipient()
+        return recipient, contract._renewal_recipient_problem(recipient)
+
+    @api.model
+    def _send_approved_email(self, reminders):
+        reminders._queue_emails()
 
     @api.model
     def _prepare_email(self, plans):

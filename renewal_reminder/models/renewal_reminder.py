@@ -490,13 +490,19 @@ class RenewalReminder(models.Model):
                 )
             elif reminder.state in ("skipped", "refused", "cancelled") and why:
                 summary = self.env._("%(state)s: %(why)s", state=label, why=why)
-                if reminder.reason_code in DATA_PROBLEM_REASONS:
+                if reminder.reason_code in self._data_problem_reasons():
                     next_step = self.env._(
                         "Nothing was sent for this stage. Correct the contract "
                         "or the customer: the next stage is tried on its day."
                     )
             reminder.status_summary = summary
             reminder.next_step = next_step
+
+    @api.model
+    def _data_problem_reasons(self):
+        """Reason codes that come from bad data (also noted in the chatter);
+        a channel adds its own."""
+        return DATA_PROBLEM_REASONS
 
     def _answer_label(self):
         """The customer's answer, in words."""
@@ -673,7 +679,8 @@ class RenewalReminder(models.Model):
         As notes from OdooBot, through Odoo's batch logging
         (``_message_log_batch``): one note per reminder with a problem.
         """
-        problems = self.filtered(lambda r: r.reason_code in DATA_PROBLEM_REASONS)
+        reasons = self._data_problem_reasons()
+        problems = self.filtered(lambda r: r.reason_code in reasons)
         if not problems:
             return
         reasons = dict(self._fields["reason_code"]._description_selection(self.env))
@@ -719,7 +726,8 @@ class RenewalReminder(models.Model):
         )
         blocked = to_approve._skip_unreachable_recipients()
         to_send = to_approve - blocked
-        to_send._queue_emails()
+        # Each reminder leaves on its own channel.
+        self.env["renewal.dispatch"]._send_approved(to_send)
         to_approve._close_review_activities()
         to_send._schedule_salesperson_activities()
         if not blocked:
@@ -741,7 +749,8 @@ class RenewalReminder(models.Model):
         rendered, may hold one: that is data)."""
         dispatch = self.env["renewal.dispatch"]
         by_template = defaultdict(lambda: self.browse())
-        for reminder in self:
+        # Emails here; another channel checks its own text.
+        for reminder in self.filtered(lambda r: (r.channel or "email") == "email"):
             by_template[reminder.stage_id and reminder.stage_id._template()] |= reminder
         for template, reminders in by_template.items():
             rendered = (
@@ -780,11 +789,13 @@ class RenewalReminder(models.Model):
         """
         now = fields.Datetime.now()
         skipped = self.browse()
+        dispatch = self.env["renewal.dispatch"]
         for reminder in self:
-            recipient = reminder.contract_id._renewal_recipient()
+            recipient, problem = dispatch._recipient(
+                reminder.contract_id, reminder.channel
+            )
             if recipient != reminder.recipient_id:
                 reminder.recipient_id = recipient
-            problem = reminder.contract_id._renewal_recipient_problem(recipient)
             if not problem:
                 continue
             reminder.write(

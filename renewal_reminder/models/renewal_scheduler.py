@@ -290,12 +290,13 @@ class RenewalScheduler(models.AbstractModel):
 
     @api.model
     def _check_recipients(self, plans):
-        """Pick each plan's recipient; skip the plans nobody may receive."""
+        """Pick each plan's recipient on its stage's channel; skip the plans
+        nobody may receive."""
+        dispatch = self.env["renewal.dispatch"]
         for plan in plans:
             contract = plan["contract"]
-            recipient = contract._renewal_recipient()
+            recipient, problem = dispatch._recipient(contract, plan["stage"].channel)
             plan["recipient"] = recipient
-            problem = contract._renewal_recipient_problem(recipient)
             plan["state"] = renewal_rules.send_decision(
                 problem,
                 plan["stage"].review_required,

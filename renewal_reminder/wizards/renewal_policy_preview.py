@@ -42,6 +42,21 @@ class RenewalPolicyPreview(models.TransientModel):
             )
         return result
 
+    def _stage_content(self, stage, values):
+        """The preview of one stage's message (an email here; another
+        channel shows its own)."""
+        if isinstance(values, Exception):
+            return Markup('<p class="text-danger">%s</p>') % values
+        return Markup(
+            '<p class="text-muted o_renewal_sender">%s</p>'
+            "<p><strong>%s</strong></p>"
+            '<div class="border p-2 mb-3">%s</div>'
+        ) % (
+            self._sender_text(values)[1],
+            values.get("subject") or "",
+            Markup(values.get("body_html") or ""),
+        )
+
     def _sender_text(self, values):
         """Who the customer's email of ``values`` comes from, and why."""
         address, origin = self.env["renewal.dispatch"]._sender_address(
@@ -117,19 +132,7 @@ class RenewalPolicyPreview(models.TransientModel):
                     stage.name,
                     wizard._stage_badge(done.get(stage)),
                 )
-                if isinstance(values, Exception):
-                    content = Markup('<p class="text-danger">%s</p>') % values
-                else:
-                    content = Markup(
-                        '<p class="text-muted o_renewal_sender">%s</p>'
-                        "<p><strong>%s</strong></p>"
-                        '<div class="border p-2 mb-3">%s</div>'
-                    ) % (
-                        wizard._sender_text(values)[1],
-                        values.get("subject") or "",
-                        Markup(values.get("body_html") or ""),
-                    )
-                blocks.append(heading + content)
+                blocks.append(heading + wizard._stage_content(stage, values))
             wizard.timeline = Markup("").join(blocks)
 
     def action_send_test(self):
@@ -150,7 +153,8 @@ class RenewalPolicyPreview(models.TransientModel):
         reply_to = contract._notify_get_reply_to(default=False).get(contract.id)
         values = []
         for stage, _day, rendered in self._stage_messages():
-            if isinstance(rendered, Exception):
+            # The test sequence is the emails; other channels preview only.
+            if isinstance(rendered, Exception) or (stage.channel or "email") != "email":
                 continue
             template = stage._template()
             options = template._generate_template(contract.ids, ("lang", "reply_to"))[

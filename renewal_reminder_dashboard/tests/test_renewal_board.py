@@ -63,17 +63,20 @@ class TestRenewalBoard(RenewalCommon):
         colors = json.loads(progressbar.get("colors"))
         self.assertEqual(set(colors), {"planned", "today", "overdue"})
         review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        # Due today as Odoo judges it for a salesperson without a time zone
+        # (UTC), whatever the hour the test runs at.
+        self.salesperson.tz = False
         self.to_review.activity_schedule(
             activity_type_id=review_type.id,
             user_id=self.salesperson.id,
-            date_deadline=fields.Date.context_today(self.salesperson),
+            date_deadline=fields.Date.today(),
         )
         bars = Contract.read_progress_bar(
             [("id", "in", self.ours.ids)],
             kanban.get("default_group_by"),
             {"field": progressbar.get("field"), "colors": colors},
         )
-        self.assertEqual(bars.get("review", {}).get("today"), 1)
+        self.assertEqual(bars.get("review", {}).get("today"), 1, bars)
         self.assertFalse(bars.get("upcoming", {}).get("today"))
 
     def test_salesperson_columns_hold_their_own_renewals_with_totals(self):

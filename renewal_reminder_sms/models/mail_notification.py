@@ -1,0 +1,65 @@
+from collections import defaultdict
+
+from odoo import fields, models
+
+from ..tools import renewal_sms
+
+
+class MailNotification(models.Model):
+    _inherit = "mail.notification"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "notification_status" in vals:
+            self._renewal_sync_sms()
+        return result
+
+    def _renewal_sync_sms(self):
+        """Follow Odoo's SMS outcomes into the reminders, in bulk: sent to
+        the provider, delivered, or failed with the provider's reason."""
+        sms = self.filtered(lambda n: n.notification_type == "sms")
+        if not sms:
+            return
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search(
+                [
+                    ("message_id", "in", sms.mail_message_id.ids),
+                    ("channel", "=", "sms"),
+                    ("state", "in", renewal_sms.SMS_PROGRESS),
+                ]
+            )
+        )
+        if not reminders:
+            return
+        by_message = {n.mail_message_id: n for n in sms}
+        failure_labels = dict(
+            self._fields["failure_type"]._description_selection(self.env)
+        )
+        now = fields.Datetime.now()
+        updates = defaultdict(lambda: self.env["renewal.reminder"])
+        for reminder in reminders:
+            notification = by_message.get(reminder.message_id)
+            state = renewal_sms.sms_reminder_state(
+                reminder.state, notification.notification_status
+            )
+            if not state:
+                continue
+            values = {"state": state}
+            if state in ("sent", "delivered"):
+                values.update(
+                    sent_date=reminder.sent_date or now, reason_code=False, reason=False
+                )
+            else:
+                values.update(
+                    reason_code="sms_provider",
+                    reason=notification.failure_reason
+                    or failure_labels.get(notification.failure_type)
+                    or notification.failure_type
+                    or self.env._("The SMS provider did not take the message."),
+                    outcome_date=now,
+                )
+            updates[tuple(sorted(values.items(), key=lambda item: item[0]))] |= reminder
+        for values, group in updates.items():
+            group.write(dict(values))

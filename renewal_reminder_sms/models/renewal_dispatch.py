@@ -1,0 +1,249 @@
+"""The SMS channel of renewal reminders.
+
+A stage whose channel is SMS goes through the core's channel interface
+(``renewal.dispatch``): its recipient is checked for a number, its text is
+rendered from an ``sms.template`` in the customer's language, closed by a
+short link to the answer page and a short opt-out link (Odoo's
+``link_tracker``, which counts the clicks), and it leaves through Odoo's
+``sms`` (``_message_sms``), written in the contract's chatter.
+"""
+
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import html2plaintext, plaintext2html
+
+from odoo.addons.renewal_reminder.tools import renewal_rules
+
+from ..tools import renewal_sms
+
+
+class RenewalDispatch(models.AbstractModel):
+    _inherit = "renewal.dispatch"
+
+    # ------------------------------------------------------------------
+    # Recipient
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_number(self, partner, company):
+        """``(number, formatted)``: the partner's mobile (else phone) and its
+        E.164 form for the partner's country (else the company's)."""
+        number = (partner.mobile or partner.phone or "").strip()
+        if not number:
+            return "", False
+        country = partner.country_id or company.country_id
+        return number, partner._phone_format(
+            number=number, country=country, force_format="E164"
+        )
+
+    @api.model
+    def _recipient_sms(self, contract):
+        """The contact an SMS of ``contract`` goes to, and why it may not."""
+        customer = contract.partner_id
+        backup = customer.commercial_partner_id.renewal_backup_partner_id
+        company = contract.company_id
+
+        def reachable(partner):
+            return bool(partner) and bool(self._sms_number(partner, company)[1])
+
+        contact = contract.renewal_contact_id
+        if contact and contact.active and reachable(contact):
+            recipient = contact
+        elif contract._renewal_contact_pending() and reachable(backup):
+            recipient = backup
+        elif reachable(customer) or not reachable(backup):
+            recipient = customer
+        else:
+            recipient = backup
+        problem = contract._renewal_recipient_problem(recipient, by_email=False)
+        if problem:
+            return recipient, problem
+        number, formatted = self._sms_number(recipient, company)
+        problem = renewal_sms.number_problem(number, formatted)
+        if not problem and formatted in self._sms_blacklist([formatted]):
+            problem = renewal_sms.REASON_PHONE_BLACKLISTED
+        return recipient, problem
+
+    @api.model
+    def _sms_blacklist(self, numbers):
+        numbers = [number for number in numbers if number]
+        if not numbers:
+            return set()
+        return set(
+            self.env["phone.blacklist"]
+            .sudo()
+            .search([("number", "in", numbers), ("active", "=", True)])
+            .mapped("number")
+        )
+
+    # ------------------------------------------------------------------
+    # Text
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _prepare_sms(self, plans):
+        """Render each plan's SMS, one pass per template and language, then
+        add its answer and opt-out short links."""
+        by_template = defaultdict(list)
+        for plan in plans:
+            by_template[plan["stage"]._sms_template()].append(plan)
+        for template, template_plans in by_template.items():
+            if not template or template.sudo().model != "contract.contract":
+                for plan in template_plans:
+                    plan.update(
+                        state="failed",
+                        reason_code="render_error",
+                        reason=self.env._(
+                            "The stage has no SMS template for contracts."
+                        ),
+                    )
+                continue
+            ids = [plan["contract"].id for plan in template_plans]
+            try:
+                texts = template._render_field("body", ids, compute_lang=True)
+            except Exception as error:  # noqa: BLE001 - logged on the reminders
+                for plan in template_plans:
+                    plan.update(
+                        state="failed",
+                        reason_code="render_error",
+                        reason=self.env._(
+                            "SMS template “%(template)s” could not be rendered: "
+                            "%(error)s",
+                            template=template.name,
+                            error=error,
+                        ),
+                    )
+                continue
+            for plan in template_plans:
+                text = html2plaintext(texts.get(plan["contract"].id) or "").strip()
+                leftovers = renewal_rules.leftover_placeholders(text)
+                if not text:
+                    leftovers.insert(0, "empty")
+                if leftovers:
+                    plan.update(
+                        state="failed",
+                        reason_code="unrendered",
+                        reason=self.env._(
+                            "The message still holds %(markers)s: it was not sent.",
+                            markers=", ".join(leftovers),
+                        ),
+                    )
+                    continue
+                plan["sms_template"] = template
+                plan["sms_text"] = text
+        ready = [plan for plan in plans if plan.get("sms_text")]
+        self._add_sms_links(ready)
+
+    @api.model
+    def _add_sms_links(self, plans):
+        """Close each SMS with a short link to its answer page and a short
+        opt-out link, in the customer's language."""
+        if not plans:
+            return
+        Answer = self.env["renewal.answer"]
+        urls = []
+        for plan in plans:
+            plan["answer_key"] = plan.get("answer_key") or Answer._new_key()
+            links = Answer._urls(
+                plan["contract"], plan["answer_key"], plan["cycle_end"]
+            )
+            plan["answer_url"], plan["optout_url"] = (
+                links["answer"],
+                links["unsubscribe"],
+            )
+            urls += [plan["answer_url"], plan["optout_url"]]
+        trackers = (
+            self.env["link.tracker"]
+            .sudo()
+            .search_or_create(
+                [{"url": url, "title": "Renewal reminder"} for url in urls]
+            )
+        )
+        short = dict(zip(urls, trackers.mapped("short_url"), strict=True))
+        for plan in plans:
+            lang = (plan.get("recipient") or plan["contract"].partner_id).lang
+            localized = self.with_context(lang=lang or self.env.lang)
+            text = localized.env._(
+                "%(text)s\nAnswer: %(answer)s\nStop SMS: %(stop)s",
+                text=plan["sms_text"],
+                answer=short[plan["answer_url"]],
+                stop=short[plan["optout_url"]],
+            )
+            # A held SMS waits in the log as HTML, for the salesperson to read.
+            plan["body"] = (
+                self._sms_review_body(text) if plan["state"] == "review" else text
+            )
+            plan["subject"] = False
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_sms(self, plans):
+        """Post each plan's SMS in its contract's chatter through Odoo's SMS
+        (one message, notification, SMS and tracker each), then wake the SMS
+        queue."""
+        if not plans:
+            return
+        company_numbers = {}
+        note = self.env.ref("mail.mt_note")
+        now = fields.Datetime.now()
+        for plan in plans:
+            contract = plan["contract"]
+            recipient = plan["recipient"]
+            key = (recipient.id, contract.company_id.id)
+            if key not in company_numbers:
+                company_numbers[key] = self._sms_number(recipient, contract.company_id)[
+                    1
+                ]
+            number = company_numbers[key]
+            message = contract._message_sms(
+                plan["body"],
+                subtype_id=note.id,
+                partner_ids=recipient.ids,
+                sms_pid_to_number={recipient.id: number},
+                # Queued, as the emails: Odoo's SMS queue sends them.
+                put_in_queue=True,
+            )
+            plan.update(
+                state="queued",
+                queued_date=now,
+                sent_values={
+                    "message_id": message.id,
+                    "sms_number": number,
+                    "email_to": False,
+                },
+            )
+        queue = self.env.ref("sms.ir_cron_sms_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
+
+    @api.model
+    def _send_approved_sms(self, reminders):
+        """Send the held SMS reminders a salesperson approved (their text
+        as it was reviewed)."""
+        plans = [
+            {
+                "contract": reminder.contract_id,
+                "recipient": reminder.recipient_id,
+                "body": html2plaintext(reminder.draft_body or "").strip(),
+            }
+            for reminder in reminders
+        ]
+        self._send_sms(plans)
+        for reminder, plan in zip(reminders, plans, strict=True):
+            reminder.write(
+                dict(
+                    plan["sent_values"],
+                    state="queued",
+                    queued_date=plan["queued_date"],
+                    draft_body=False,
+                )
+            )
+
+    @api.model
+    def _sms_review_body(self, text):
+        """An SMS as a held reminder keeps it for review (HTML)."""
+        return plaintext2html(text or "")

@@ -1,0 +1,55 @@
+from odoo import api, fields, models
+
+from ..tools import renewal_sms
+
+
+class RenewalReminder(models.Model):
+    _inherit = "renewal.reminder"
+
+    state = fields.Selection(
+        selection_add=[("delivered", "Delivered")],
+        ondelete={"delivered": "set default"},
+    )
+    reason_code = fields.Selection(
+        selection_add=[
+            (renewal_sms.REASON_NO_PHONE, "No mobile number"),
+            (renewal_sms.REASON_INVALID_PHONE, "Invalid mobile number"),
+            (renewal_sms.REASON_PHONE_BLACKLISTED, "Number blacklisted for SMS"),
+            ("sms_provider", "SMS provider failure"),
+        ],
+        ondelete={
+            renewal_sms.REASON_NO_PHONE: "set null",
+            renewal_sms.REASON_INVALID_PHONE: "set null",
+            renewal_sms.REASON_PHONE_BLACKLISTED: "set null",
+            "sms_provider": "set null",
+        },
+    )
+    sms_number = fields.Char(
+        string="Sent to Number",
+        readonly=True,
+        help="The number the SMS went to, in international format.",
+    )
+    sms_uuid = fields.Char(
+        string="SMS Reference", readonly=True, index="btree_not_null", copy=False
+    )
+
+    @api.model
+    def _recipient_problem_text(self, problem, recipient):
+        texts = {
+            renewal_sms.REASON_NO_PHONE: self.env._(
+                "%(partner)s has no mobile or phone number.",
+                partner=recipient.display_name,
+            ),
+            renewal_sms.REASON_INVALID_PHONE: self.env._(
+                "%(number)s is not a valid mobile number for %(partner)s.",
+                number=recipient.mobile or recipient.phone or "",
+                partner=recipient.display_name,
+            ),
+            renewal_sms.REASON_PHONE_BLACKLISTED: self.env._(
+                "%(number)s is on the SMS blacklist.",
+                number=recipient.mobile or recipient.phone or "",
+            ),
+        }
+        if problem in texts:
+            return texts[problem]
+        return super()._recipient_problem_text(problem, recipient)

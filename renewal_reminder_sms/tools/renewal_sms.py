@@ -1,0 +1,95 @@
+"""Pure rules of renewal SMS: encoding, segments and delivery outcomes.
+
+Nothing here imports Odoo: the SMS channel and the previews call these
+functions, and tests call them without a database.
+"""
+
+from collections import namedtuple
+
+# The GSM 03.38 default alphabet, and its extension table (each extension
+# character takes two septets).
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = "^{}\\[~]|€\f"
+GSM7 = "gsm7"
+UCS2 = "ucs2"
+
+# Characters of one message, and of each part of a longer one (the rest of
+# a part carries the header that glues the parts together).
+SINGLE_LIMIT = {GSM7: 160, UCS2: 70}
+PART_LIMIT = {GSM7: 153, UCS2: 67}
+
+SmsSize = namedtuple("SmsSize", ["length", "encoding", "segments"])
+
+# Reason codes of a reminder that cannot go out by SMS.
+REASON_NO_PHONE = "no_phone"
+REASON_INVALID_PHONE = "invalid_phone"
+REASON_PHONE_BLACKLISTED = "phone_blacklisted"
+
+
+def encoding(text):
+    """``gsm7`` when every character is in the GSM 7-bit alphabet, else
+    ``ucs2`` (one Chinese character makes the whole message UCS-2)."""
+    allowed = set(GSM7_BASIC) | set(GSM7_EXTENSION)
+    return GSM7 if all(char in allowed for char in text or "") else UCS2
+
+
+def units(text, kind):
+    """How many of the encoding's units ``text`` takes: septets in GSM-7
+    (an extension character counts two), UTF-16 code units in UCS-2 (an
+    emoji counts two)."""
+    text = text or ""
+    if kind == GSM7:
+        return sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def size(text):
+    """The length, encoding and number of segments of an SMS."""
+    kind = encoding(text)
+    length = units(text, kind)
+    if length <= SINGLE_LIMIT[kind]:
+        segments = 1 if length else 0
+    else:
+        segments = -(-length // PART_LIMIT[kind])
+    return SmsSize(length, kind, segments)
+
+
+def number_problem(number, formatted):
+    """The reason code an SMS cannot go to ``number``, or None.
+
+    ``formatted`` is the E.164 form of it (False when it is not a valid
+    number for its country).
+    """
+    if not (number or "").strip():
+        return REASON_NO_PHONE
+    if not formatted:
+        return REASON_INVALID_PHONE
+    return None
+
+
+# What a reminder becomes for an SMS notification status of Odoo's.
+SMS_STATE_FOR_STATUS = {
+    "pending": "sent",  # taken by the provider
+    "sent": "delivered",  # the provider reports it delivered
+    "exception": "failed",
+    "bounce": "failed",
+    "canceled": "failed",
+}
+# The order in which a reminder moves: never back.
+SMS_PROGRESS = ("queued", "sent", "delivered")
+
+
+def sms_reminder_state(current, notification_status):
+    """The state a reminder in ``current`` takes for an SMS notification
+    status, or None when it does not move (an outcome never goes back)."""
+    target = SMS_STATE_FOR_STATUS.get(notification_status)
+    if not target or current not in SMS_PROGRESS:
+        return None
+    if target == "failed":
+        return "failed" if current != "delivered" else None
+    if SMS_PROGRESS.index(target) > SMS_PROGRESS.index(current):
+        return target
+    return None

@@ -1,0 +1,52 @@
+from markupsafe import Markup
+
+from odoo import models
+from odoo.tools import html2plaintext
+
+from ..tools import renewal_sms
+
+
+class RenewalPolicyPreview(models.TransientModel):
+    _inherit = "renewal.policy.preview"
+
+    def _stage_content(self, stage, values):
+        """An SMS stage shows its text in the customer's language with what
+        it costs: its length, its encoding and its number of SMS."""
+        if stage.channel != "sms":
+            return super()._stage_content(stage, values)
+        template = stage._sms_template()
+        contract = self.contract_id
+        if not template:
+            return Markup('<p class="text-danger">%s</p>') % self.env._(
+                "The stage has no SMS template for contracts."
+            )
+        try:
+            text = template._render_field("body", contract.ids, compute_lang=True)[
+                contract.id
+            ]
+        except Exception as error:  # noqa: BLE001 - shown in the preview
+            return Markup('<p class="text-danger">%s</p>') % error
+        text = html2plaintext(text or "").strip()
+        # What the customer gets: the text and its two short links.
+        sample = self.env._(
+            "%(text)s\nAnswer: %(answer)s\nStop SMS: %(stop)s",
+            text=text,
+            answer="https://example.com/r/AbCd",
+            stop="https://example.com/r/EfGh",
+        )
+        size = renewal_sms.size(sample)
+        encodings = {renewal_sms.GSM7: "GSM-7", renewal_sms.UCS2: "UCS-2"}
+        return Markup(
+            '<p class="text-muted o_renewal_sms_size">%s</p>'
+            '<div class="border p-2 mb-3 o_renewal_sms_text" '
+            'style="white-space: pre-line;">%s</div>'
+        ) % (
+            self.env._(
+                "SMS: %(length)s characters, %(encoding)s, %(segments)s SMS "
+                "(with its two short links)",
+                length=size.length,
+                encoding=encodings[size.encoding],
+                segments=size.segments,
+            ),
+            sample,
+        )

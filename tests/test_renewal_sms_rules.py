@@ -1,0 +1,64 @@
+"""The SMS rules, tested without Odoo."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SMS_PATH = (
+    Path(__file__).resolve().parents[1]
+    / "renewal_reminder_sms"
+    / "tools"
+    / "renewal_sms.py"
+)
+_spec = importlib.util.spec_from_file_location("renewal_sms", SMS_PATH)
+sms = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sms)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", (0, "gsm7", 0)),
+        ("Hello", (5, "gsm7", 1)),
+        ("a" * 160, (160, "gsm7", 1)),
+        ("a" * 161, (161, "gsm7", 2)),
+        ("a" * 306, (306, "gsm7", 2)),
+        ("a" * 307, (307, "gsm7", 3)),
+        ("€" * 80, (160, "gsm7", 1)),
+        ("€" * 81, (162, "gsm7", 2)),
+        ("您好", (2, "ucs2", 1)),
+        ("a" * 69 + "您", (70, "ucs2", 1)),
+        ("a" * 70 + "您", (71, "ucs2", 2)),
+        ("您" * 135, (135, "ucs2", 3)),
+        ("😀" * 35, (70, "ucs2", 1)),
+        ("Renew now: café", (15, "gsm7", 1)),
+        ("Prix: 10 ç", (10, "ucs2", 1)),
+    ],
+)
+def test_sizes_follow_gsm_and_ucs2_rules(text, expected):
+    assert tuple(sms.size(text)) == expected
+
+
+def test_one_chinese_character_makes_the_whole_message_ucs2():
+    text = "Your contract ends on 03/31/2027. Renew: https://x.co/r/abc 续"
+    assert sms.encoding(text) == "ucs2"
+    assert sms.encoding(text[:-2]) == "gsm7"
+
+
+def test_number_problems():
+    assert sms.number_problem("", False) == sms.REASON_NO_PHONE
+    assert sms.number_problem("  ", False) == sms.REASON_NO_PHONE
+    assert sms.number_problem("12", False) == sms.REASON_INVALID_PHONE
+    assert sms.number_problem("+61 7 5550 1234", "+61755501234") is None
+
+
+def test_sms_outcomes_move_forward_only():
+    assert sms.sms_reminder_state("queued", "pending") == "sent"
+    assert sms.sms_reminder_state("queued", "sent") == "delivered"
+    assert sms.sms_reminder_state("sent", "sent") == "delivered"
+    assert sms.sms_reminder_state("delivered", "pending") is None
+    assert sms.sms_reminder_state("sent", "exception") == "failed"
+    assert sms.sms_reminder_state("delivered", "exception") is None
+    assert sms.sms_reminder_state("skipped", "sent") is None
+    assert sms.sms_reminder_state("queued", "ready") is None
