@@ -12,5 +12,7 @@
     "data": [
         "data/sms_template_data.xml",
         "views/renewal_policy_views.xml",
+        "views/res_partner_views.xml",
+        "views/renewal_sms_portal_templates.xml",
     ],
 }

@@ -486,28 +486,39 @@ class RenewalAnswer(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _set_consent(self, reminder, opt_out, method):
-        """Opt the reminder's customer out of renewal reminders (or back in)
-        and record how; a change that changes nothing records nothing."""
+    def _set_consent(
+        self, reminder, opt_out, method, field="renewal_opt_out", channel="all"
+    ):
+        """Opt the reminder's customer out of renewal reminders (or back in:
+        ``field`` says which, ``channel`` how the history names it) and
+        record how; a change that changes nothing records nothing."""
         partner = reminder.sudo().partner_id.commercial_partner_id
-        if bool(partner.renewal_opt_out) == bool(opt_out):
+        if bool(partner[field]) == bool(opt_out):
             return False
         partner.with_context(renewal_consent_method=method).write(
-            {"renewal_opt_out": bool(opt_out)}
+            {field: bool(opt_out)}
         )
-        # The customer did it, not a user of the company.
-        partner.renewal_opt_out_user_id = False
+        if field == "renewal_opt_out":
+            # The customer did it, not a user of the company.
+            partner.renewal_opt_out_user_id = False
         self.env["renewal.consent"].sudo().create(
             {
                 "partner_id": partner.id,
                 "action": "opt_out" if opt_out else "opt_in",
                 "method": method,
                 "reminder_id": reminder.id,
+                "channel": channel,
             }
+        )
+        channels = dict(
+            self.env["renewal.consent"]
+            ._fields["channel"]
+            ._description_selection(self.env)
         )
         partner.message_post(
             body=self.env._(
-                "Renewal reminders: %(change)s from a reminder of %(contract)s.",
+                "%(reminders)s: %(change)s from a reminder of %(contract)s.",
+                reminders=channels.get(channel, channel),
                 change=self.env._("opted out")
                 if opt_out
                 else self.env._("opted in again"),

@@ -30,6 +30,14 @@ class RenewalConsent(models.Model):
     date = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     action = fields.Selection(selection=CONSENT_ACTIONS, required=True, readonly=True)
     method = fields.Selection(selection=CONSENT_METHODS, required=True, readonly=True)
+    channel = fields.Selection(
+        selection=[("all", "All renewal reminders")],
+        string="Reminders",
+        required=True,
+        default="all",
+        readonly=True,
+        help="Which renewal reminders the change is about.",
+    )
     reminder_id = fields.Many2one(
         comodel_name="renewal.reminder",
         string="From Reminder",

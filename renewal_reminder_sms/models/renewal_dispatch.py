@@ -59,6 +59,11 @@ class RenewalDispatch(models.AbstractModel):
         problem = contract._renewal_recipient_problem(recipient, by_email=False)
         if problem:
             return recipient, problem
+        if (
+            recipient.renewal_sms_opt_out
+            or recipient.commercial_partner_id.renewal_sms_opt_out
+        ):
+            return recipient, renewal_sms.REASON_SMS_OPTED_OUT
         number, formatted = self._sms_number(recipient, company)
         problem = renewal_sms.number_problem(number, formatted)
         if not problem and formatted in self._sms_blacklist([formatted]):
@@ -148,9 +153,10 @@ class RenewalDispatch(models.AbstractModel):
             links = Answer._urls(
                 plan["contract"], plan["answer_key"], plan["cycle_end"]
             )
-            plan["answer_url"], plan["optout_url"] = (
-                links["answer"],
-                links["unsubscribe"],
+            plan["answer_url"] = links["answer"]
+            # The SMS's own opt-out: it stops renewal SMS, not the emails.
+            plan["optout_url"] = links["unsubscribe"].replace(
+                "/renewal/unsubscribe/", "/renewal/sms/stop/", 1
             )
             urls += [plan["answer_url"], plan["optout_url"]]
         trackers = (

@@ -15,12 +15,14 @@ class RenewalReminder(models.Model):
             (renewal_sms.REASON_NO_PHONE, "No mobile number"),
             (renewal_sms.REASON_INVALID_PHONE, "Invalid mobile number"),
             (renewal_sms.REASON_PHONE_BLACKLISTED, "Number blacklisted for SMS"),
+            (renewal_sms.REASON_SMS_OPTED_OUT, "Customer stopped renewal SMS"),
             ("sms_provider", "SMS provider failure"),
         ],
         ondelete={
             renewal_sms.REASON_NO_PHONE: "set null",
             renewal_sms.REASON_INVALID_PHONE: "set null",
             renewal_sms.REASON_PHONE_BLACKLISTED: "set null",
+            renewal_sms.REASON_SMS_OPTED_OUT: "set null",
             "sms_provider": "set null",
         },
     )
@@ -32,6 +34,15 @@ class RenewalReminder(models.Model):
     sms_uuid = fields.Char(
         string="SMS Reference", readonly=True, index="btree_not_null", copy=False
     )
+
+    @api.model
+    def _data_problem_reasons(self):
+        return super()._data_problem_reasons() + (
+            renewal_sms.REASON_NO_PHONE,
+            renewal_sms.REASON_INVALID_PHONE,
+            renewal_sms.REASON_PHONE_BLACKLISTED,
+            renewal_sms.REASON_SMS_OPTED_OUT,
+        )
 
     @api.model
     def _recipient_problem_text(self, problem, recipient):
@@ -48,6 +59,10 @@ class RenewalReminder(models.Model):
             renewal_sms.REASON_PHONE_BLACKLISTED: self.env._(
                 "%(number)s is on the SMS blacklist.",
                 number=recipient.mobile or recipient.phone or "",
+            ),
+            renewal_sms.REASON_SMS_OPTED_OUT: self.env._(
+                "%(partner)s asked not to receive renewal reminders by SMS.",
+                partner=recipient.commercial_partner_id.display_name,
             ),
         }
         if problem in texts:

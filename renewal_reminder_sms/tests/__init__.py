@@ -1,1 +1,2 @@
 from . import test_renewal_sms
+from . import test_renewal_sms_http

@@ -50,7 +50,7 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         trackers = self.env["link.tracker.code"].search([("code", "in", codes)]).link_id
         self.assertEqual(len(trackers), 2)
         self.assertTrue(any("/renewal/answer/" in t.url for t in trackers))
-        self.assertTrue(any("/renewal/unsubscribe/" in t.url for t in trackers))
+        self.assertTrue(any("/renewal/sms/stop/" in t.url for t in trackers))
         # Written in the contract's chatter like the email.
         self.assertEqual(reminder.message_id.message_type, "sms")
         self.assertEqual(reminder.message_id.model, "contract.contract")

@@ -27,6 +27,7 @@ SmsSize = namedtuple("SmsSize", ["length", "encoding", "segments"])
 REASON_NO_PHONE = "no_phone"
 REASON_INVALID_PHONE = "invalid_phone"
 REASON_PHONE_BLACKLISTED = "phone_blacklisted"
+REASON_SMS_OPTED_OUT = "sms_opted_out"
 
 
 def encoding(text):

@@ -1,0 +1,1 @@
+from . import renewal_sms_portal

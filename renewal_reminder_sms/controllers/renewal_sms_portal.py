@@ -1,0 +1,67 @@
+"""The page an SMS's opt-out link opens: stop renewal SMS (the emails go on).
+
+Like the unsubscribe page of the emails, GET only shows; the change is a POST
+with Odoo's CSRF token (link previews in messaging apps open links too).
+"""
+
+from odoo import http
+from odoo.http import request
+
+from odoo.addons.renewal_reminder.controllers.renewal_portal import RenewalPortal
+
+
+class RenewalSmsPortal(RenewalPortal):
+    def _sms_values(self, reminder, token, **extra):
+        values = self._page_values(reminder, token, **extra)
+        values["sms_opted_out"] = (
+            reminder.partner_id.commercial_partner_id.renewal_sms_opt_out
+        )
+        return values
+
+    @http.route(
+        "/renewal/sms/stop/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["GET"],
+        sitemap=False,
+    )
+    def renewal_sms_stop_page(self, token, **kwargs):
+        reminder = self._unsubscribe_reminder(token)
+        if not reminder:
+            return self._invalid()
+        self._in_customer_language(reminder)
+        return request.render(
+            "renewal_reminder_sms.portal_renewal_sms_stop",
+            self._sms_values(reminder, token),
+        )
+
+    @http.route(
+        "/renewal/sms/stop/<string:token>",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+        csrf=False,
+        sitemap=False,
+    )
+    def renewal_sms_stop_post(self, token, **post):
+        reminder = self._unsubscribe_reminder(token)
+        if not reminder:
+            return self._invalid()
+        self._in_customer_language(reminder)
+        if not self._csrf_ok(post):
+            return request.render(
+                "renewal_reminder.portal_renewal_invalid", {}, status=403
+            )
+        request.env["renewal.answer"].sudo()._set_consent(
+            reminder,
+            post.get("subscribe") != "1",
+            "link",
+            field="renewal_sms_opt_out",
+            channel="sms",
+        )
+        return request.render(
+            "renewal_reminder_sms.portal_renewal_sms_stop",
+            self._sms_values(reminder, token, consent_changed=True),
+        )

@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class RenewalConsent(models.Model):
+    _inherit = "renewal.consent"
+
+    channel = fields.Selection(
+        selection_add=[("sms", "Renewal SMS")],
+        ondelete={"sms": "set default"},
+    )

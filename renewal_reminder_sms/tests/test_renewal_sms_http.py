@@ -1,0 +1,92 @@
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo import http
+from odoo.tests import HttpCase, freeze_time, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.renewal_reminder.tests.common import RenewalCommon
+from odoo.addons.sms.tests.common import SMSCase
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
+    """The SMS's opt-out link stops renewal SMS, and only them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.addon_statics = http.root.statics
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.customer_standard.write(
+            {"mobile": "0412 345 678", "country_id": cls.env.ref("base.au").id}
+        )
+        cls.policy_standard.stage_ids.write({"channel": "sms"})
+        cls.contract = cls._create_contract(
+            cls.customer_standard, date_end=date(2027, 3, 31)
+        )
+
+    def setUp(self):
+        super().setUp()
+        with freeze_time("2027-03-01"), self.mockSMSGateway():
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+
+    def _stop_path(self):
+        reminder = self.contract.renewal_reminder_ids.filtered(lambda r: r.sms_number)
+        body = reminder.message_id.body
+        codes = re.findall(r"/r/(\w+)", str(body))
+        links = self.env["link.tracker.code"].search([("code", "in", codes)]).link_id
+        stops = [link.url for link in links if "/renewal/sms/stop/" in link.url]
+        assert len(stops) == 1, (body, links.mapped("url"))
+        [stop] = stops
+        return urlsplit(stop).path
+
+    def test_the_stop_link_stops_renewal_sms_only(self):
+        path = self._stop_path()
+        page = self.url_open(path)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Stop renewal SMS", page.text)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)
+        csrf = CSRF.search(page.text)[1]
+        page = self.url_open(path, data={"csrf_token": csrf})
+        self.assertIn("no longer receive renewal reminders by SMS", page.text)
+        self.assertTrue(self.customer_standard.renewal_sms_opt_out)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
+        consent = self.customer_standard.renewal_consent_ids[:1]
+        self.assertEqual(
+            (consent.action, consent.channel, consent.method),
+            ("opt_out", "sms", "link"),
+        )
+        # The next SMS stage is skipped with its reason; it stays reversible.
+        with freeze_time("2027-03-16"), self.mockSMSGateway():
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        skipped = self.contract.renewal_reminder_ids.filtered(
+            lambda r: r.reason_code == "sms_opted_out"
+        )
+        self.assertTrue(skipped)
+        csrf = CSRF.search(page.text)[1]
+        page = self.url_open(path, data={"csrf_token": csrf, "subscribe": "1"})
+        self.assertIn("by SMS again", page.text)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)
+
+    def test_the_stop_page_needs_its_own_token_and_the_form_token(self):
+        path = self._stop_path()
+        with mute_logger("odoo.http"):
+            response = requests.post(self.base_url() + path, data={}, timeout=30)
+            self.assertEqual(response.status_code, 403)
+            page = self.url_open("/renewal/sms/stop/not-a-token")
+            self.assertEqual(page.status_code, 404)
+            answer_token = self.env["renewal.answer"]._token(
+                self.contract.renewal_reminder_ids.filtered("sms_number")
+                .sudo()
+                .answer_key,
+                date(2027, 3, 31),
+            )
+            page = self.url_open(f"/renewal/sms/stop/{answer_token}")
+            self.assertEqual(page.status_code, 404)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)
