@@ -62,3 +62,14 @@ def test_sms_outcomes_move_forward_only():
     assert sms.sms_reminder_state("delivered", "exception") is None
     assert sms.sms_reminder_state("skipped", "sent") is None
     assert sms.sms_reminder_state("queued", "ready") is None
+
+
+def test_account_failures_are_named_once():
+    assert sms.account_failures(["sms_credit", "sms_server", "sms_credit"]) == [
+        "sms_credit"
+    ]
+    assert sms.account_failures(["sms_registration_needed", "sms_acc"]) == [
+        "sms_acc",
+        "sms_registration_needed",
+    ]
+    assert sms.account_failures([None, "sms_number_format"]) == []

@@ -63,3 +63,40 @@ class MailNotification(models.Model):
             updates[tuple(sorted(values.items(), key=lambda item: item[0]))] |= reminder
         for values, group in updates.items():
             group.write(dict(values))
+        self._renewal_warn_managers(
+            renewal_sms.account_failures(
+                by_message[reminder.message_id].failure_type
+                for reminder in reminders
+                if reminder.state == "failed" and reminder.message_id in by_message
+            )
+        )
+
+    def _renewal_warn_managers(self, failures):
+        """Tell the Renewals managers once a day of a failure of the SMS
+        account (credit, account, registration), not once per SMS."""
+        if not failures:
+            return
+        params = self.env["ir.config_parameter"].sudo()
+        today = fields.Date.to_string(fields.Date.today())
+        managers = self.env.ref(
+            "renewal_reminder.renewal_reminder_group_manager", raise_if_not_found=False
+        )
+        partners = managers.sudo().users.partner_id if managers else False
+        if not partners:
+            return
+        labels = dict(self._fields["failure_type"]._description_selection(self.env))
+        for failure in failures:
+            key = f"renewal_reminder_sms.warned.{failure}"
+            if params.get_param(key) == today:
+                continue
+            params.set_param(key, today)
+            self.env.company.partner_id.sudo().message_notify(
+                partner_ids=partners.ids,
+                subject=self.env._("Renewal SMS are not going out"),
+                body=self.env._(
+                    "The SMS provider refuses renewal reminders: %(failure)s. "
+                    "Check the SMS account in Settings; the reminders concerned "
+                    "read Failed in Renewals > Reminders.",
+                    failure=labels.get(failure, failure),
+                ),
+            )

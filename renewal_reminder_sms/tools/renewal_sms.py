@@ -94,3 +94,14 @@ def sms_reminder_state(current, notification_status):
     if SMS_PROGRESS.index(target) > SMS_PROGRESS.index(current):
         return target
     return None
+
+
+# Failures of the SMS account, not of one number: the managers are told once.
+ACCOUNT_FAILURES = ("sms_credit", "sms_acc", "sms_registration_needed")
+
+
+def account_failures(failure_types):
+    """The account-level failure types among ``failure_types``, each once,
+    in the order of ``ACCOUNT_FAILURES``."""
+    found = set(failure_types)
+    return [failure for failure in ACCOUNT_FAILURES if failure in found]
