@@ -11,6 +11,8 @@
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "data/sms_template_data.xml",
+        "data/ir_cron_data.xml",
+        "views/res_config_settings_views.xml",
         "views/renewal_policy_views.xml",
         "views/res_partner_views.xml",
         "views/renewal_sms_portal_templates.xml",

@@ -5,3 +5,8 @@ from . import mail_notification
 from . import sms_template
 from . import res_partner
 from . import renewal_consent
+from . import renewal_sms_provider
+from . import sms_sms
+from . import sms_tracker
+from . import res_company
+from . import res_config_settings

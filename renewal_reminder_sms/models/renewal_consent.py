@@ -8,3 +8,7 @@ class RenewalConsent(models.Model):
         selection_add=[("sms", "Renewal SMS")],
         ondelete={"sms": "set default"},
     )
+    method = fields.Selection(
+        selection_add=[("provider", "STOP reply to the SMS provider")],
+        ondelete={"provider": "cascade"},
+    )
