@@ -10,3 +10,4 @@ from . import sms_sms
 from . import sms_tracker
 from . import res_company
 from . import res_config_settings
+from . import link_tracker_code

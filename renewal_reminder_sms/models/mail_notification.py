@@ -27,7 +27,8 @@ class MailNotification(models.Model):
                 [
                     ("message_id", "in", sms.mail_message_id.ids),
                     ("channel", "=", "sms"),
-                    ("state", "in", renewal_sms.SMS_PROGRESS),
+                    ("state", "in", ("queued", "sent")),
+                    ("sms_delivered", "=", False),
                 ]
             )
         )
@@ -41,16 +42,19 @@ class MailNotification(models.Model):
         updates = defaultdict(lambda: self.env["renewal.reminder"])
         for reminder in reminders:
             notification = by_message.get(reminder.message_id)
-            state = renewal_sms.sms_reminder_state(
-                reminder.state, notification.notification_status
+            outcome = renewal_sms.sms_outcome(
+                reminder.state, reminder.sms_delivered, notification.notification_status
             )
-            if not state:
+            if not outcome:
                 continue
+            state, delivered = outcome
             values = {"state": state}
-            if state in ("sent", "delivered"):
+            if state == "sent":
                 values.update(
                     sent_date=reminder.sent_date or now, reason_code=False, reason=False
                 )
+                if delivered:
+                    values.update(sms_delivered=True, sms_delivered_date=now)
             else:
                 values.update(
                     reason_code="sms_provider",

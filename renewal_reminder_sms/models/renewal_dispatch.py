@@ -62,6 +62,7 @@ class RenewalDispatch(models.AbstractModel):
         if (
             recipient.renewal_sms_opt_out
             or recipient.commercial_partner_id.renewal_sms_opt_out
+            or customer.commercial_partner_id.renewal_sms_opt_out
         ):
             return recipient, renewal_sms.REASON_SMS_OPTED_OUT
         number, formatted = self._sms_number(recipient, company)
@@ -104,11 +105,12 @@ class RenewalDispatch(models.AbstractModel):
                         ),
                     )
                 continue
-            ids = [plan["contract"].id for plan in template_plans]
-            try:
-                texts = template._render_field("body", ids, compute_lang=True)
-            except Exception as error:  # noqa: BLE001 - logged on the reminders
-                for plan in template_plans:
+            texts = self._render_sms(
+                template, [p["contract"].id for p in template_plans]
+            )
+            for plan in template_plans:
+                text = texts.get(plan["contract"].id)
+                if isinstance(text, Exception):
                     plan.update(
                         state="failed",
                         reason_code="render_error",
@@ -116,12 +118,11 @@ class RenewalDispatch(models.AbstractModel):
                             "SMS template “%(template)s” could not be rendered: "
                             "%(error)s",
                             template=template.name,
-                            error=error,
+                            error=text,
                         ),
                     )
-                continue
-            for plan in template_plans:
-                text = html2plaintext(texts.get(plan["contract"].id) or "").strip()
+                    continue
+                text = html2plaintext(text or "", include_references=False).strip()
                 leftovers = renewal_rules.leftover_placeholders(text)
                 if not text:
                     leftovers.insert(0, "empty")
@@ -139,6 +140,24 @@ class RenewalDispatch(models.AbstractModel):
                 plan["sms_text"] = text
         ready = [plan for plan in plans if plan.get("sms_text")]
         self._add_sms_links(ready)
+
+    @api.model
+    def _render_sms(self, template, contract_ids):
+        """{contract_id: text or the exception that prevented it}: one render
+        for all, else one per contract, so that one contract that breaks the
+        template costs only its own SMS."""
+        try:
+            return template._render_field("body", contract_ids, compute_lang=True)
+        except Exception:  # noqa: BLE001 - isolate the contracts that break it
+            results = {}
+            for contract_id in contract_ids:
+                try:
+                    results.update(
+                        template._render_field("body", [contract_id], compute_lang=True)
+                    )
+                except Exception as error:  # noqa: BLE001 - logged on the reminder
+                    results[contract_id] = error
+            return results
 
     @api.model
     def _add_sms_links(self, plans):
@@ -159,14 +178,29 @@ class RenewalDispatch(models.AbstractModel):
                 "/renewal/unsubscribe/", "/renewal/sms/stop/", 1
             )
             urls += [plan["answer_url"], plan["optout_url"]]
+        # Long random codes: a short link must not be guessable, since it
+        # opens a page of the customer's (see link_tracker_code.py).
         trackers = (
             self.env["link.tracker"]
             .sudo()
+            .with_context(renewal_long_link_codes=True)
             .search_or_create(
                 [{"url": url, "title": "Renewal reminder"} for url in urls]
             )
         )
-        short = dict(zip(urls, trackers.mapped("short_url"), strict=True))
+        codes = {
+            row["link_id"][0]: row["code"]
+            for row in self.env["link.tracker.code"]
+            .sudo()
+            .search_read(
+                [("link_id", "in", trackers.ids)], ["link_id", "code"], order="id desc"
+            )[::-1]
+        }
+        base = plans[0]["contract"].get_base_url()
+        short = {
+            url: f"{base}/r/{codes[tracker.id]}"
+            for url, tracker in zip(urls, trackers, strict=True)
+        }
         for plan in plans:
             lang = (plan.get("recipient") or plan["contract"].partner_id).lang
             localized = self.with_context(lang=lang or self.env.lang)
@@ -234,7 +268,9 @@ class RenewalDispatch(models.AbstractModel):
             {
                 "contract": reminder.contract_id,
                 "recipient": reminder.recipient_id,
-                "body": html2plaintext(reminder.draft_body or "").strip(),
+                "body": html2plaintext(
+                    reminder.draft_body or "", include_references=False
+                ).strip(),
             }
             for reminder in reminders
         ]

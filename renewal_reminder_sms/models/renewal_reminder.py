@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
+
+from odoo.addons.renewal_reminder.tools import renewal_rules
 
 from ..tools import renewal_sms
 
@@ -6,10 +10,6 @@ from ..tools import renewal_sms
 class RenewalReminder(models.Model):
     _inherit = "renewal.reminder"
 
-    state = fields.Selection(
-        selection_add=[("delivered", "Delivered")],
-        ondelete={"delivered": "set default"},
-    )
     reason_code = fields.Selection(
         selection_add=[
             (renewal_sms.REASON_NO_PHONE, "No mobile number"),
@@ -31,9 +31,32 @@ class RenewalReminder(models.Model):
         readonly=True,
         help="The number the SMS went to, in international format.",
     )
-    sms_uuid = fields.Char(
-        string="SMS Reference", readonly=True, index="btree_not_null", copy=False
+    sms_delivered = fields.Boolean(
+        string="Delivered",
+        readonly=True,
+        copy=False,
+        help="The SMS provider reported the SMS delivered to the phone.",
     )
+    sms_delivered_date = fields.Datetime(
+        string="Delivered On", readonly=True, copy=False
+    )
+
+    def _check_text_before_approval(self):
+        """A held SMS goes out only with text, and without a template marker
+        the editing put there."""
+        for reminder in self.filtered(lambda r: r.channel == "sms"):
+            text = html2plaintext(reminder.draft_body or "", include_references=False)
+            markers = renewal_rules.leftover_placeholders(text)
+            if not text.strip() or markers:
+                raise UserError(
+                    self.env._(
+                        "The SMS “%(reminder)s” still holds %(markers)s: fix it "
+                        "before sending.",
+                        reminder=reminder.display_name,
+                        markers=", ".join(markers or ["empty"]),
+                    )
+                )
+        return super()._check_text_before_approval()
 
     @api.model
     def _data_problem_reasons(self):

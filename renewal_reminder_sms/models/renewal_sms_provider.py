@@ -9,10 +9,11 @@ IAP. Credentials live in system parameters, never in code or logs.
 """
 
 import logging
+from datetime import timedelta
 
 import requests
 
-from odoo import api, models
+from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -73,7 +74,10 @@ class RenewalSmsProvider(models.AbstractModel):
                 [
                     ("renewal_provider_ref", "!=", False),
                     ("mail_notification_id.notification_status", "=", "pending"),
+                    # A provider that never reports stops being asked.
+                    ("create_date", ">=", fields.Datetime.now() - timedelta(days=7)),
                 ],
+                order="id desc",
                 limit=500,
             )
         )
@@ -128,15 +132,19 @@ class RenewalSmsProvider(models.AbstractModel):
                 )
                 self._fail(sms, "sms_server")
                 continue
-            status = payload.get("status") if isinstance(payload, dict) else None
-            if response.status_code in (200, 201) and status not in TWILIO_FAILED:
+            if not isinstance(payload, dict):
+                payload = {}
+            status = payload.get("status")
+            if (
+                response.status_code in (200, 201)
+                and payload.get("sid")
+                and status not in TWILIO_FAILED
+            ):
                 sms.sms_tracker_id.renewal_provider_ref = payload.get("sid")
                 sms._update_sms_state_and_trackers("pending")
                 sms.to_delete = True
             else:
-                failure_type, message = self._twilio_failure(
-                    payload if isinstance(payload, dict) else {}
-                )
+                failure_type, message = self._twilio_failure(payload)
                 _logger.info(
                     "Renewal SMS %s refused by the provider: HTTP %s, %s",
                     sms.id,
@@ -144,7 +152,7 @@ class RenewalSmsProvider(models.AbstractModel):
                     failure_type,
                 )
                 self._fail(sms, failure_type, message)
-                if isinstance(payload, dict) and payload.get("code") == TWILIO_STOPPED:
+                if payload.get("code") == TWILIO_STOPPED:
                     self._honour_stop(sms)
         sms_records.mail_message_id._notify_message_notification_update()
 

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.renewal_reminder.tests.common import RenewalCommon
@@ -47,6 +48,8 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         self.assertNotIn("{{", body)
         # Short links, tracked by Odoo's link_tracker.
         codes = [word.rsplit("/r/", 1)[1] for word in body.split() if "/r/" in word]
+        # Not guessable: Odoo's own short codes start at three characters.
+        self.assertTrue(all(len(code) >= 12 for code in codes), codes)
         trackers = self.env["link.tracker.code"].search([("code", "in", codes)]).link_id
         self.assertEqual(len(trackers), 2)
         self.assertTrue(any("/renewal/answer/" in t.url for t in trackers))
@@ -103,12 +106,18 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         self.assertEqual(reminder.state, "sent")
         notification = reminder.message_id.notification_ids
         notification.sudo().write({"notification_status": "sent"})
-        self.assertEqual(reminder.state, "delivered")
+        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
+        # A delivered stage is handled: the next days send nothing again.
+        before = len(contract.renewal_reminder_ids)
+        self._sms.clear()
+        self._run(contract, day="2027-03-02")
+        self.assertEqual(len(contract.renewal_reminder_ids), before)
+        self.assertFalse(self._sms)
         # A late failure report does not undo a delivery.
         notification.sudo().write(
             {"notification_status": "exception", "failure_type": "sms_server"}
         )
-        self.assertEqual(reminder.state, "delivered")
+        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
 
     def test_a_provider_failure_is_the_reminders_reason(self):
         contract = self._create_contract(
@@ -157,6 +166,12 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         reminder = self._run(contract).filtered(lambda r: r.state == "review")
         self.assertEqual(len(reminder), 1)
         self.assertIn("Stop SMS", str(reminder.body))
+        # An emptied SMS is refused.
+        saved = reminder.draft_body
+        reminder.with_user(self.salesperson).body = "<p> </p>"
+        with self.assertRaisesRegex(UserError, "empty"):
+            reminder.with_user(self.salesperson).action_approve()
+        reminder.with_user(self.salesperson).body = saved
         with self.mockSMSGateway():
             reminder.with_user(self.salesperson).action_approve()
             self._send_queue()
@@ -164,6 +179,8 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         self.assertFalse(reminder.mail_id)
         [sent] = [sms for sms in self._sms if sms["number"] == "+61412345678"]
         self.assertIn("Stop SMS", sent["body"])
+        # Its links once each: no footnotes from the HTML it waited in.
+        self.assertEqual(sent["body"].count("/r/"), 2)
 
     def test_the_preview_tells_what_each_sms_costs(self):
         contract = self._create_contract(

@@ -134,7 +134,7 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.env["renewal.sms.provider"]._cron_read_statuses()
         self.assertEqual(TwilioStub.requests[-1]["method"], "GET")
         self.assertTrue(TwilioStub.requests[-1]["path"].endswith(".json"))
-        self.assertEqual(reminder.state, "delivered")
+        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
         # No secret in the logs.
         self.assertNotIn(TOKEN, "\n".join(logs.output))
 

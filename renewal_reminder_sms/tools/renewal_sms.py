@@ -71,28 +71,31 @@ def number_problem(number, formatted):
     return None
 
 
-# What a reminder becomes for an SMS notification status of Odoo's.
-SMS_STATE_FOR_STATUS = {
-    "pending": "sent",  # taken by the provider
-    "sent": "delivered",  # the provider reports it delivered
+# What an SMS notification status of Odoo's means for its reminder: taken by
+# the provider, delivered to the phone, or failed.
+SMS_OUTCOME_FOR_STATUS = {
+    "pending": "sent",
+    "sent": "delivered",
     "exception": "failed",
     "bounce": "failed",
     "canceled": "failed",
 }
-# The order in which a reminder moves: never back.
-SMS_PROGRESS = ("queued", "sent", "delivered")
 
 
-def sms_reminder_state(current, notification_status):
-    """The state a reminder in ``current`` takes for an SMS notification
-    status, or None when it does not move (an outcome never goes back)."""
-    target = SMS_STATE_FOR_STATUS.get(notification_status)
-    if not target or current not in SMS_PROGRESS:
+def sms_outcome(state, delivered, notification_status):
+    """``(state, delivered)`` a reminder takes for an SMS notification
+    status, or None when nothing changes: a reminder moves from queued to
+    sent, then delivered (still "sent", flagged); an outcome never goes back,
+    and a delivered SMS does not fail."""
+    outcome = SMS_OUTCOME_FOR_STATUS.get(notification_status)
+    if not outcome or state not in ("queued", "sent") or delivered:
         return None
-    if target == "failed":
-        return "failed" if current != "delivered" else None
-    if SMS_PROGRESS.index(target) > SMS_PROGRESS.index(current):
-        return target
+    if outcome == "failed":
+        return ("failed", False)
+    if outcome == "delivered":
+        return ("sent", True)
+    if state == "queued":
+        return ("sent", False)
     return None
 
 
