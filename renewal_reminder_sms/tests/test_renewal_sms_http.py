@@ -39,7 +39,7 @@ class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
     def _stop_path(self):
         reminder = self.contract.renewal_reminder_ids.filtered(lambda r: r.sms_number)
         body = reminder.message_id.body
-        codes = re.findall(r"/r/(\w+)", str(body))
+        codes = re.findall(r"/r/([\w-]+)", str(body))
         links = self.env["link.tracker.code"].search([("code", "in", codes)]).link_id
         stops = [link.url for link in links if "/renewal/sms/stop/" in link.url]
         assert len(stops) == 1, (body, links.mapped("url"))
