@@ -10,6 +10,7 @@ the same "no longer valid" page, with no data.
 from odoo import http
 from odoo.http import request
 
+from ..models.renewal_answer import TOKEN_SCOPE, UNSUBSCRIBE_SCOPE
 from ..tools import renewal_answers
 
 ONE_CLICK = "One-Click"
@@ -22,15 +23,10 @@ class RenewalPortal(http.Controller):
     # Helpers
     # ------------------------------------------------------------------
 
-    def _reminder(self, token, scope=None):
-        Answer = request.env["renewal.answer"].sudo()
-        if scope:
-            return Answer._reminder_from_token(token, scope)
-        return Answer._reminder_from_token(token)
+    def _reminder(self, token, scope=TOKEN_SCOPE):
+        return request.env["renewal.answer"].sudo()._reminder_from_token(token, scope)
 
     def _unsubscribe_reminder(self, token):
-        from ..models.renewal_answer import UNSUBSCRIBE_SCOPE
-
         return self._reminder(token, UNSUBSCRIBE_SCOPE)
 
     def _csrf_ok(self, post):
@@ -59,6 +55,20 @@ class RenewalPortal(http.Controller):
             for key, value in post.items()
             if isinstance(key, str) and isinstance(value, str)
         }
+
+    def _consent_form(self, reminder, post, template, values, **consent):
+        """The consent page's own form (CSRF token required): opt out, or
+        back in with ``subscribe=1``; ``consent`` goes to ``_set_consent``
+        (which reminders), ``values(consent_changed=True)`` to the page."""
+        self._in_customer_language(reminder)
+        if not self._csrf_ok(post):
+            return request.render(
+                "renewal_reminder.portal_renewal_invalid", {}, status=403
+            )
+        request.env["renewal.answer"].sudo()._set_consent(
+            reminder, post.get("subscribe") != "1", "link", **consent
+        )
+        return request.render(template, values(consent_changed=True))
 
     def _page_values(self, reminder, token, **extra):
         """What the pages show of ``reminder``'s cycle (its answer, whichever
@@ -223,19 +233,16 @@ class RenewalPortal(http.Controller):
         reminder = self._unsubscribe_reminder(token)
         if not reminder:
             return self._invalid()
-        Answer = request.env["renewal.answer"].sudo()
         if post.get("List-Unsubscribe") == ONE_CLICK:
-            Answer._set_consent(reminder, True, "one_click")
+            request.env["renewal.answer"].sudo()._set_consent(
+                reminder, True, "one_click"
+            )
             return request.make_response(
                 "OK", headers=[("Content-Type", "text/plain; charset=utf-8")]
             )
-        self._in_customer_language(reminder)
-        if not self._csrf_ok(post):
-            return request.render(
-                "renewal_reminder.portal_renewal_invalid", {}, status=403
-            )
-        Answer._set_consent(reminder, post.get("subscribe") != "1", "link")
-        return request.render(
+        return self._consent_form(
+            reminder,
+            post,
             "renewal_reminder.portal_renewal_unsubscribe",
-            self._page_values(reminder, token, consent_changed=True),
+            lambda **extra: self._page_values(reminder, token, **extra),
         )

@@ -49,19 +49,11 @@ class RenewalSmsPortal(RenewalPortal):
         reminder = self._unsubscribe_reminder(token)
         if not reminder:
             return self._invalid()
-        self._in_customer_language(reminder)
-        if not self._csrf_ok(post):
-            return request.render(
-                "renewal_reminder.portal_renewal_invalid", {}, status=403
-            )
-        request.env["renewal.answer"].sudo()._set_consent(
+        return self._consent_form(
             reminder,
-            post.get("subscribe") != "1",
-            "link",
+            post,
+            "renewal_reminder_sms.portal_renewal_sms_stop",
+            lambda **extra: self._sms_values(reminder, token, **extra),
             field="renewal_sms_opt_out",
             channel="sms",
-        )
-        return request.render(
-            "renewal_reminder_sms.portal_renewal_sms_stop",
-            self._sms_values(reminder, token, consent_changed=True),
         )
