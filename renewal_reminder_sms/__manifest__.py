@@ -17,4 +17,9 @@
         "views/res_partner_views.xml",
         "views/renewal_sms_portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "renewal_reminder_sms/static/tests/tours/*.js",
+        ],
+    },
 }

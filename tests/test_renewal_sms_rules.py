@@ -1,6 +1,7 @@
 """The SMS rules, tested without Odoo."""
 
 import importlib.util
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,41 @@ def test_account_failures_are_named_once():
         "sms_registration_needed",
     ]
     assert sms.account_failures([None, "sms_number_format"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),
+        ("", ""),
+        (
+            "The 'To' number +61412345678 is not valid",
+            "The 'To' number …78 is not valid",
+        ),
+        ("Unreachable: +1 (415) 555-0134.", "Unreachable: …34."),
+        ("Error 21610 on message SM0123", "Error 21610 on message SM0123"),
+        ("numbers 0412 345 678 and 0412345699", "numbers …78 and …99"),
+    ],
+)
+def test_a_providers_message_never_keeps_a_phone_number(text, expected):
+    assert sms.mask_numbers(text) == expected
+
+
+def test_a_lost_outcome_is_found_among_the_providers_messages():
+    from datetime import datetime, timedelta
+
+    made = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    sent = ("+61412345678", "Your contract ends soon\nAnswer: https://x/r/abc")
+    candidates = [
+        # Same text, but older than the SMS: an earlier cycle's.
+        ("SM1", "+61412345678", sent[1], made - timedelta(days=30)),
+        # Another number.
+        ("SM2", "+61412345600", sent[1], made + timedelta(seconds=5)),
+        # A trial account's prefix: still ours.
+        ("SM3", "+61412345678", "Sent from a trial account - " + sent[1], made),
+        # Another text.
+        ("SM4", "+61412345678", "Something else", made + timedelta(seconds=9)),
+    ]
+    assert sms.provider_match(sent, candidates, made) == "SM3"
+    assert sms.provider_match(sent, candidates[:2], made) is None
+    assert sms.provider_match(("+61412345678", ""), candidates, made) is None

@@ -403,6 +403,13 @@ class MailMail(models.Model):
         return values
 
     @api.model
+    def _renewal_notify_other_channels(self, notified):
+        """Notify the batch's recipients on the channels another add-on
+        brings, as its ``_notify_thread`` override does (the SMS of
+        ``renewal_reminder_sms``). ``notified`` holds, per message notified
+        now, ``(record, message, values, kwargs, recipients)``."""
+
+    @api.model
     def _renewal_notify_batch(self, record_list, messages, values_list, kwargs_list):
         """mail.thread._notify_thread for each message, its records in bulk."""
         recipients_list = self._renewal_recipients(
@@ -416,6 +423,7 @@ class MailMail(models.Model):
         )
         to_mail = []
         schedules = []
+        notified = []
         for record, message, values, kwargs, recipients in zip(
             record_list,
             messages,
@@ -444,6 +452,7 @@ class MailMail(models.Model):
                     }
                 )
                 continue
+            notified.append((record, message, values, kwargs, recipients))
             if any(r["notif"] == "inbox" for r in recipients):
                 record._notify_thread_by_inbox(
                     message, recipients, msg_vals=values, **kwargs
@@ -454,6 +463,7 @@ class MailMail(models.Model):
                 to_mail.append((record, message, values, kwargs, partners_data))
         if schedules:
             self.env["mail.message.schedule"].sudo().create(schedules)
+        self._renewal_notify_other_channels(notified)
         if not to_mail:
             return self.browse()
         mailed = self.env["mail.message"].union(*(item[1] for item in to_mail))

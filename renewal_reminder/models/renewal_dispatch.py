@@ -29,7 +29,9 @@ class RenewalDispatch(models.AbstractModel):
     def _by_channel(self, plans):
         channels = defaultdict(list)
         for plan in plans:
-            channels[plan["stage"].channel or "email"].append(plan)
+            channels[plan.get("channel") or plan["stage"].channel or "email"].append(
+                plan
+            )
         return channels
 
     @api.model
@@ -48,7 +50,24 @@ class RenewalDispatch(models.AbstractModel):
     def _recipient(self, contract, channel):
         """``(recipient, problem)``: who a reminder of ``contract`` goes to on
         ``channel``, and the reason code it may not (or None)."""
-        return getattr(self, f"_recipient_{channel or 'email'}")(contract)
+        return self._recipients([(contract, channel)])[0]
+
+    @api.model
+    def _recipients(self, pairs):
+        """``_recipient`` for each ``(contract, channel)`` of ``pairs``, in
+        order: a channel's ``_recipients_<channel>(contracts)`` answers for
+        all its contracts at once (it reads what it checks set-based)."""
+        results = [None] * len(pairs)
+        by_channel = defaultdict(list)
+        for index, (_contract, channel) in enumerate(pairs):
+            by_channel[channel or "email"].append(index)
+        for channel, indexes in by_channel.items():
+            found = getattr(self, f"_recipients_{channel}")(
+                [pairs[index][0] for index in indexes]
+            )
+            for index, result in zip(indexes, found, strict=True):
+                results[index] = result
+        return results
 
     @api.model
     def _send_approved(self, reminders):
@@ -64,9 +83,12 @@ class RenewalDispatch(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _recipient_email(self, contract):
-        recipient = contract._renewal_recipient()
-        return recipient, contract._renewal_recipient_problem(recipient)
+    def _recipients_email(self, contracts):
+        results = []
+        for contract in contracts:
+            recipient = contract._renewal_recipient()
+            results.append((recipient, contract._renewal_recipient_problem(recipient)))
+        return results
 
     @api.model
     def _send_approved_email(self, reminders):

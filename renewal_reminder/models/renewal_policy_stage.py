@@ -36,6 +36,8 @@ class RenewalPolicyStage(models.Model):
         required=True,
         default="email",
         ondelete={"email": "cascade"},
+        help="How the reminder of this stage reaches the customer; each "
+        "channel gets its own line in the reminder log.",
     )
     tone = fields.Selection(
         selection=TONES,
@@ -153,6 +155,15 @@ class RenewalPolicyStage(models.Model):
                     count=count,
                 )
             )
+
+    def _channels(self):
+        """The channels this stage sends on, one reminder each, in order.
+
+        A channel add-on that offers a combination of channels (email and
+        SMS together) says here which ones it stands for.
+        """
+        self.ensure_one()
+        return [self.channel or "email"]
 
     def _template(self):
         """The template this stage sends: its own or the tone's standard one."""

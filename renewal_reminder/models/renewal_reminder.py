@@ -282,8 +282,8 @@ class RenewalReminder(models.Model):
     _sql_constraints = [
         (
             "contract_stage_cycle_uniq",
-            "unique(contract_id, stage_id, cycle_end)",
-            "A contract gets one reminder per stage and renewal cycle.",
+            "unique(contract_id, stage_id, cycle_end, channel)",
+            "A contract gets one reminder per stage, channel and renewal cycle.",
         ),
     ]
 

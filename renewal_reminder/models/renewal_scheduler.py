@@ -258,7 +258,10 @@ class RenewalScheduler(models.AbstractModel):
                 )
             if decision.held:
                 to_supersede[superseded] |= held.browse(decision.held)
-            plans.append(dict(base, stage=send, state="scheduled"))
+            plans.extend(
+                dict(base, stage=send, channel=channel, state="scheduled")
+                for channel in send._channels()
+            )
         if to_supersede:
             self._supersede_held(to_supersede)
         self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
@@ -286,16 +289,26 @@ class RenewalScheduler(models.AbstractModel):
 
     @api.model
     def _skipped_plan(self, base, stage, code, reason):
-        return dict(base, stage=stage, state="skipped", reason_code=code, reason=reason)
+        # A step skipped is one line, on the stage's first channel.
+        channel = stage._channels()[0] if stage else "email"
+        return dict(
+            base,
+            stage=stage,
+            channel=channel,
+            state="skipped",
+            reason_code=code,
+            reason=reason,
+        )
 
     @api.model
     def _check_recipients(self, plans):
         """Pick each plan's recipient on its stage's channel; skip the plans
         nobody may receive."""
-        dispatch = self.env["renewal.dispatch"]
-        for plan in plans:
+        found = self.env["renewal.dispatch"]._recipients(
+            [(plan["contract"], plan["channel"]) for plan in plans]
+        )
+        for plan, (recipient, problem) in zip(plans, found, strict=True):
             contract = plan["contract"]
-            recipient, problem = dispatch._recipient(contract, plan["stage"].channel)
             plan["recipient"] = recipient
             plan["state"] = renewal_rules.send_decision(
                 problem,
@@ -322,7 +335,7 @@ class RenewalScheduler(models.AbstractModel):
             "policy_id": plan["policy"].id,
             "cycle_end": plan["cycle_end"],
             "days_before": stage.days_before if stage else False,
-            "channel": stage.channel or "email",
+            "channel": plan.get("channel") or stage.channel or "email",
             "tone": stage.tone,
             "state": state,
             "reason_code": plan.get("reason_code"),

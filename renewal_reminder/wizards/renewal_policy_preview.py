@@ -43,8 +43,17 @@ class RenewalPolicyPreview(models.TransientModel):
         return result
 
     def _stage_content(self, stage, values):
-        """The preview of one stage's message (an email here; another
-        channel shows its own)."""
+        """The preview of one stage's messages, one per channel it sends on."""
+        return Markup("").join(
+            self._channel_content(channel, stage, values)
+            for channel in stage._channels()
+        )
+
+    def _channel_content(self, channel, stage, values):
+        """The preview of a stage's message on ``channel`` (the email here;
+        a channel add-on shows its own)."""
+        if channel != "email":
+            return Markup("")
         if isinstance(values, Exception):
             return Markup('<p class="text-danger">%s</p>') % values
         return Markup(
@@ -75,7 +84,8 @@ class RenewalPolicyPreview(models.TransientModel):
         )
 
     def _cycle_reminders(self):
-        """{stage: reminder} of the contract's current cycle, read as the user."""
+        """{stage: reminders} of the contract's current cycle (one per
+        channel), read as the user."""
         self.ensure_one()
         cycle_end = self.contract_id.renewal_cycle_end
         if not cycle_end:
@@ -87,10 +97,18 @@ class RenewalPolicyPreview(models.TransientModel):
                 ("stage_id", "in", self.policy_id.stage_ids.ids),
             ]
         )
-        return {reminder.stage_id: reminder for reminder in reminders}
+        return reminders.sorted("id").grouped("stage_id")
 
-    def _stage_badge(self, reminder):
-        """What already happened to a stage in this cycle, as a badge."""
+    def _stage_badges(self, stage, reminders):
+        """What already happened to a stage in this cycle, a badge per
+        channel it went out on (named when the stage has several)."""
+        several = len(stage._channels()) > 1
+        return Markup("").join(
+            self._stage_badge(reminder, with_channel=several) for reminder in reminders
+        )
+
+    def _stage_badge(self, reminder, with_channel=False):
+        """What already happened to a reminder, as a badge."""
         if not reminder:
             return Markup("")
         colours = {
@@ -111,6 +129,15 @@ class RenewalPolicyPreview(models.TransientModel):
             status=reminder.status_summary,
             date=format_date(self.env, moment.date()) if moment else "",
         )
+        if with_channel:
+            channels = dict(
+                reminder._fields["channel"]._description_selection(self.env)
+            )
+            text = self.env._(
+                "%(channel)s: %(status)s",
+                channel=channels.get(reminder.channel, reminder.channel),
+                status=text,
+            )
         return Markup(' <span class="badge %s o_renewal_stage_state">%s</span>') % (
             colours.get(reminder.state, "text-bg-secondary"),
             text,
@@ -130,7 +157,7 @@ class RenewalPolicyPreview(models.TransientModel):
                 heading = Markup("<h5>%s — %s%s</h5>") % (
                     when,
                     stage.name,
-                    wizard._stage_badge(done.get(stage)),
+                    wizard._stage_badges(stage, done.get(stage, [])),
                 )
                 blocks.append(heading + wizard._stage_content(stage, values))
             wizard.timeline = Markup("").join(blocks)
@@ -154,7 +181,7 @@ class RenewalPolicyPreview(models.TransientModel):
         values = []
         for stage, _day, rendered in self._stage_messages():
             # The test sequence is the emails; other channels preview only.
-            if isinstance(rendered, Exception) or (stage.channel or "email") != "email":
+            if isinstance(rendered, Exception) or "email" not in stage._channels():
                 continue
             template = stage._template()
             options = template._generate_template(contract.ids, ("lang", "reply_to"))[

@@ -14,6 +14,7 @@ from odoo import api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
 from odoo.addons.renewal_reminder.tools import renewal_rules
+from odoo.addons.sms.tools.sms_tools import sms_content_to_rendered_html
 
 from ..tools import renewal_sms
 
@@ -38,8 +39,30 @@ class RenewalDispatch(models.AbstractModel):
         )
 
     @api.model
-    def _recipient_sms(self, contract):
-        """The contact an SMS of ``contract`` goes to, and why it may not."""
+    def _recipients_sms(self, contracts):
+        """Who an SMS of each contract goes to, and why it may not; the
+        phone blacklist is read once for all of them."""
+        found = [self._sms_recipient(contract) for contract in contracts]
+        blacklisted = self._sms_blacklist(
+            [formatted for _recipient, problem, formatted in found if not problem]
+        )
+        return [
+            (
+                recipient,
+                problem
+                or (
+                    renewal_sms.REASON_PHONE_BLACKLISTED
+                    if formatted in blacklisted
+                    else None
+                ),
+            )
+            for recipient, problem, formatted in found
+        ]
+
+    @api.model
+    def _sms_recipient(self, contract):
+        """``(recipient, problem, E.164 number)`` of an SMS of ``contract``,
+        the blacklist apart."""
         customer = contract.partner_id
         backup = customer.commercial_partner_id.renewal_backup_partner_id
         company = contract.company_id
@@ -58,18 +81,15 @@ class RenewalDispatch(models.AbstractModel):
             recipient = backup
         problem = contract._renewal_recipient_problem(recipient, by_email=False)
         if problem:
-            return recipient, problem
+            return recipient, problem, False
         if (
             recipient.renewal_sms_opt_out
             or recipient.commercial_partner_id.renewal_sms_opt_out
             or customer.commercial_partner_id.renewal_sms_opt_out
         ):
-            return recipient, renewal_sms.REASON_SMS_OPTED_OUT
+            return recipient, renewal_sms.REASON_SMS_OPTED_OUT, False
         number, formatted = self._sms_number(recipient, company)
-        problem = renewal_sms.number_problem(number, formatted)
-        if not problem and formatted in self._sms_blacklist([formatted]):
-            problem = renewal_sms.REASON_PHONE_BLACKLISTED
-        return recipient, problem
+        return recipient, renewal_sms.number_problem(number, formatted), formatted
 
     @api.model
     def _sms_blacklist(self, numbers):
@@ -91,9 +111,13 @@ class RenewalDispatch(models.AbstractModel):
     def _prepare_sms(self, plans):
         """Render each plan's SMS, one pass per template and language, then
         add its answer and opt-out short links."""
+        templates = {}
         by_template = defaultdict(list)
         for plan in plans:
-            by_template[plan["stage"]._sms_template()].append(plan)
+            stage = plan["stage"]
+            if stage not in templates:
+                templates[stage] = stage._sms_template()
+            by_template[templates[stage]].append(plan)
         for template, template_plans in by_template.items():
             if not template or template.sudo().model != "contract.contract":
                 for plan in template_plans:
@@ -188,13 +212,13 @@ class RenewalDispatch(models.AbstractModel):
                 [{"url": url, "title": "Renewal reminder"} for url in urls]
             )
         )
+        # A tracker's newest code is its short link (as link_tracker reads
+        # it), read once for the batch without naming the trackers.
         codes = {
-            row["link_id"][0]: row["code"]
-            for row in self.env["link.tracker.code"]
+            code.link_id.id: code.code
+            for code in self.env["link.tracker.code"]
             .sudo()
-            .search_read(
-                [("link_id", "in", trackers.ids)], ["link_id", "code"], order="id desc"
-            )[::-1]
+            .search([("link_id", "in", trackers.ids)], order="id")
         }
         base = plans[0]["contract"].get_base_url()
         short = {
@@ -222,37 +246,49 @@ class RenewalDispatch(models.AbstractModel):
 
     @api.model
     def _send_sms(self, plans):
-        """Post each plan's SMS in its contract's chatter through Odoo's SMS
-        (one message, notification, SMS and tracker each), then wake the SMS
-        queue."""
+        """Post each plan's SMS in its contract's chatter, as ``_message_sms``
+        posts it (a message, its SMS, notification and tracker), the whole
+        batch at once (``mail.mail._renewal_post_batch``), queued for Odoo's
+        SMS queue, which is woken up."""
         if not plans:
             return
-        company_numbers = {}
-        note = self.env.ref("mail.mt_note")
-        now = fields.Datetime.now()
+        numbers = {}
         for plan in plans:
-            contract = plan["contract"]
-            recipient = plan["recipient"]
-            key = (recipient.id, contract.company_id.id)
-            if key not in company_numbers:
-                company_numbers[key] = self._sms_number(recipient, contract.company_id)[
-                    1
-                ]
-            number = company_numbers[key]
-            message = contract._message_sms(
-                plan["body"],
-                subtype_id=note.id,
-                partner_ids=recipient.ids,
-                sms_pid_to_number={recipient.id: number},
-                # Queued, as the emails: Odoo's SMS queue sends them.
-                put_in_queue=True,
-            )
+            key = (plan["recipient"].id, plan["contract"].company_id.id)
+            if key not in numbers:
+                numbers[key] = self._sms_number(
+                    plan["recipient"], plan["contract"].company_id
+                )[1]
+            plan["sms_number"] = numbers[key]
+        note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        contracts = self.env["contract.contract"].browse(
+            [plan["contract"].id for plan in plans]
+        )
+        messages = self.env["mail.mail"]._renewal_post_batch(
+            contracts,
+            [
+                {
+                    # What message_post makes of an SMS's text.
+                    "body": sms_content_to_rendered_html(plan["body"]),
+                    "sms_content": plan["body"],
+                    "message_type": "sms",
+                    "subtype_id": note,
+                    "partner_ids": plan["recipient"].ids,
+                    "sms_pid_to_number": {plan["recipient"].id: plan["sms_number"]},
+                    # Queued, as the emails: Odoo's SMS queue sends them.
+                    "put_in_queue": True,
+                }
+                for plan in plans
+            ],
+        )
+        now = fields.Datetime.now()
+        for plan, message in zip(plans, messages, strict=True):
             plan.update(
                 state="queued",
                 queued_date=now,
                 sent_values={
                     "message_id": message.id,
-                    "sms_number": number,
+                    "sms_number": plan["sms_number"],
                     "email_to": False,
                 },
             )

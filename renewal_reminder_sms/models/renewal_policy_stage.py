@@ -11,8 +11,8 @@ class RenewalPolicyStage(models.Model):
     _inherit = "renewal.policy.stage"
 
     channel = fields.Selection(
-        selection_add=[("sms", "SMS")],
-        ondelete={"sms": "set default"},
+        selection_add=[("sms", "SMS"), ("email_sms", "Email and SMS")],
+        ondelete={"sms": "set default", "email_sms": "set default"},
     )
     sms_template_id = fields.Many2one(
         comodel_name="sms.template",
@@ -20,6 +20,11 @@ class RenewalPolicyStage(models.Model):
         domain=[("model", "=", "contract.contract")],
         help="Text message sent at this stage; the tone's standard SMS when empty.",
     )
+
+    def _channels(self):
+        if self.channel == "email_sms":
+            return ["email", "sms"]
+        return super()._channels()
 
     def _sms_template(self):
         """The SMS template this stage sends: its own, else its tone's."""

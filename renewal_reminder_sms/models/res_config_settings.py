@@ -13,15 +13,15 @@ class ResConfigSettings(models.TransientModel):
         "own sending.",
     )
     renewal_sms_twilio_account_sid = fields.Char(
-        string="Twilio Account SID",
+        string="Renewal SMS Twilio Account SID",
         config_parameter="renewal_reminder_sms.twilio_account_sid",
     )
     renewal_sms_twilio_auth_token = fields.Char(
-        string="Twilio Auth Token",
+        string="Renewal SMS Twilio Auth Token",
         config_parameter="renewal_reminder_sms.twilio_auth_token",
     )
     renewal_sms_twilio_from = fields.Char(
-        string="Twilio Sender",
+        string="Renewal SMS Twilio Sender",
         config_parameter="renewal_reminder_sms.twilio_from",
         help="The Twilio number (E.164) or sender the SMS come from when the "
         "company has no registered sender name.",

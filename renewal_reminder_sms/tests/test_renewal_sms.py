@@ -3,6 +3,7 @@ from datetime import date
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.renewal_reminder.tests.common import RenewalCommon
 from odoo.addons.sms.tests.common import SMSCase
 
@@ -10,7 +11,7 @@ from ..tools import renewal_sms
 
 
 @tagged("post_install", "-at_install")
-class TestRenewalSms(RenewalCommon, SMSCase):
+class TestRenewalSms(RenewalCommon, SMSCase, MockEmail):
     """Stages sent by SMS, through Odoo's SMS, on real Odoo."""
 
     @classmethod
@@ -199,3 +200,72 @@ class TestRenewalSms(RenewalCommon, SMSCase):
         with self.mockSMSGateway():
             wizard.action_send_test()
         self.assertFalse(self._sms)
+
+    def test_an_email_and_sms_stage_sends_both_each_with_its_own_log_line(self):
+        self.policy_standard.stage_ids.write({"channel": "email_sms"})
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31), code="CT-BOTH"
+        )
+        # A customer without a number still gets the email.
+        no_phone = self.env["res.partner"].create(
+            {
+                "name": "Paper Mill",
+                "is_company": True,
+                "email": "office@papermill.example.com",
+                "renewal_tier_id": self.tier_standard.id,
+            }
+        )
+        other = self._create_contract(no_phone, date_end=date(2027, 3, 31))
+        with self.mock_mail_gateway():
+            reminders = self._run(contract).filtered(lambda r: r.state != "skipped")
+            self.env["mail.mail"].sudo().process_email_queue()
+        self.assertEqual(
+            sorted(reminders.mapped("channel")), ["email", "sms"], reminders
+        )
+        email = reminders.filtered(lambda r: r.channel == "email")
+        sms = reminders - email
+        self.assertEqual(email.stage_id, sms.stage_id)
+        self.assertEqual(email.email_to, '"Harbor Dental" <office@harbor.example.com>')
+        self.assertEqual(sms.sms_number, "+61412345678")
+        self.assertEqual(sms.state, "sent")
+        [text] = [s["body"] for s in self._sms if s["number"] == "+61412345678"]
+        self.assertIn("CT-BOTH", text)
+        mails = [
+            m for m in self._mails if "office@harbor.example.com" in m["email_to"][0]
+        ]
+        self.assertEqual(len(mails), 1)
+        self.assertIn("CT-BOTH", mails[0]["body"])
+        # One follow-up for the salesperson, not one per channel.
+        follow = self.env.ref("renewal_reminder.mail_activity_type_renewal_follow_up")
+        self.assertEqual(
+            len(contract.activity_ids.filtered(lambda a: a.activity_type_id == follow)),
+            1,
+        )
+        # The customer without a number: the email, and the SMS skipped with
+        # its reason.
+        lines = other.renewal_reminder_ids.filtered(lambda r: r.state != "skipped")
+        self.assertEqual(lines.channel, "email")
+        self.assertEqual(lines.state, "sent")
+        skipped = other.renewal_reminder_ids.filtered(
+            lambda r: r.reason_code == renewal_sms.REASON_NO_PHONE
+        )
+        self.assertEqual(skipped.channel, "sms")
+        # The stage is done: the next day sends nothing on either channel.
+        self._sms.clear()
+        count = len(contract.renewal_reminder_ids)
+        with self.mock_mail_gateway():
+            self._run(contract, day="2027-03-02")
+            self.assertFalse(self._new_mails)
+        self.assertEqual(len(contract.renewal_reminder_ids), count)
+        self.assertFalse(self._sms)
+        # The preview shows both messages of the stage, with their status.
+        wizard = (
+            self.env["renewal.policy.preview"]
+            .with_user(self.manager)
+            .create({"policy_id": self.policy_standard.id, "contract_id": contract.id})
+        )
+        timeline = str(wizard.timeline)
+        self.assertIn("o_renewal_sender", timeline)
+        self.assertIn("o_renewal_sms_size", timeline)
+        self.assertIn("Email: Sent", timeline)
+        self.assertIn("SMS: Sent", timeline)

@@ -2,7 +2,8 @@ import base64
 import json
 import logging
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -19,6 +20,10 @@ class TwilioStub(BaseHTTPRequestHandler):
 
     requests = []
     replies = []
+    # The account's messages, as the Messages list returns them.
+    listed = []
+    # Close the connection without answering a POST (after reading it).
+    drop = False
 
     def log_message(self, *args):  # no noise in the test output
         pass
@@ -51,6 +56,9 @@ class TwilioStub(BaseHTTPRequestHandler):
                 {"sid": f"SM{len(self.requests):032d}", "status": "queued"},
             )
         )
+        if self.drop:
+            self.close_connection = True
+            return
         self._reply(status, payload)
 
     def do_GET(self):
@@ -61,6 +69,12 @@ class TwilioStub(BaseHTTPRequestHandler):
                 "auth": self.headers.get("Authorization"),
             }
         )
+        path, _sep, query = self.path.partition("?")
+        if path.endswith("/Messages.json"):
+            to = parse_qs(query).get("To", [None])[0]
+            messages = [m for m in self.listed if m["to"] == to]
+            self._reply(200, {"messages": messages, "page_size": 50})
+            return
         status, payload = (
             self.replies.pop(0)
             if self.replies
@@ -101,6 +115,8 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         super().setUp()
         TwilioStub.requests.clear()
         TwilioStub.replies.clear()
+        TwilioStub.listed.clear()
+        TwilioStub.drop = False
 
     def _send(self):
         contract = self._create_contract(
@@ -170,3 +186,109 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.assertEqual(
             reminder.message_id.notification_ids.failure_type, "sms_server"
         )
+
+    def _posts(self):
+        return [r for r in TwilioStub.requests if r["method"] == "POST"]
+
+    def _age(self, sms, minutes=11):
+        """Make ``sms``'s claim ``minutes`` old."""
+        sms.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE sms_sms SET write_date = write_date - %s WHERE id = %s",
+            (timedelta(minutes=minutes), sms.id),
+        )
+        sms.invalidate_recordset(["write_date"])
+
+    def _renewal_sms(self, reminder):
+        return (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mail_message_id", "=", reminder.message_id.id)])
+        )
+
+    def test_an_sms_whose_answer_was_lost_is_found_at_twilio_not_sent_again(self):
+        # Twilio took it, but its answer never came back.
+        TwilioStub.replies.append((502, {}))
+        reminder = self._send()
+        sms = self._renewal_sms(reminder)
+        self.assertEqual(sms.state, "process")
+        self.assertEqual(reminder.state, "queued")
+        # Odoo's queue runs again: the claimed SMS is not taken again.
+        self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
+        self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(len(self._posts()), 1)
+        # Too early to ask: nothing is settled.
+        self.env["renewal.sms.provider"]._cron_read_statuses()
+        self.assertEqual(sms.state, "process")
+        # Later, the lookup finds it among the messages to that number.
+        posted = self._posts()[0]["form"]
+        TwilioStub.listed.extend(
+            [
+                {
+                    "sid": "SM_OTHER_NUMBER",
+                    "to": "+61400000000",
+                    "body": posted["Body"],
+                    "date_created": format_datetime(datetime.now(UTC)),
+                },
+                {
+                    "sid": "SM_FOUND",
+                    "to": posted["To"],
+                    "body": posted["Body"],
+                    "status": "sent",
+                    "date_created": format_datetime(
+                        datetime.now(UTC) + timedelta(seconds=1)
+                    ),
+                },
+            ]
+        )
+        self._age(sms)
+        self.env["renewal.sms.provider"]._cron_read_statuses()
+        lookup = [r for r in TwilioStub.requests if "Messages.json?" in r["path"]]
+        self.assertEqual(len(lookup), 1)
+        self.assertIn("To=%2B61412345678", lookup[0]["path"])
+        self.assertEqual(sms.state, "pending")
+        self.assertEqual(sms.sms_tracker_id.renewal_provider_ref, "SM_FOUND")
+        self.assertEqual(reminder.state, "sent")
+        self.assertEqual(len(self._posts()), 1)
+
+    def test_an_sms_twilio_never_got_goes_out_once_more_and_only_once(self):
+        TwilioStub.replies.append((503, {}))
+        reminder = self._send()
+        sms = self._renewal_sms(reminder)
+        self.assertEqual(sms.state, "process")
+        self._age(sms)
+        self.env["renewal.sms.provider"]._cron_read_statuses()
+        self.assertEqual(sms.state, "outgoing")
+        self.env["sms.sms"].sudo()._process_queue()
+        self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(len(self._posts()), 2)
+        self.assertEqual(reminder.state, "sent")
+        self.assertEqual(self._posts()[0]["form"], self._posts()[1]["form"])
+
+    def test_a_connection_broken_after_the_request_left_is_asked_later(self):
+        # Twilio read the request, then the connection broke: taken or not,
+        # nobody knows yet.
+        TwilioStub.drop = True
+        reminder = self._send()
+        TwilioStub.drop = False
+        sms = self._renewal_sms(reminder)
+        self.assertEqual((sms.state, reminder.state), ("process", "queued"))
+        self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(len(self._posts()), 1)
+
+    def test_a_providers_message_reaches_the_log_without_the_number(self):
+        TwilioStub.replies.append(
+            (
+                400,
+                {
+                    "code": 21211,
+                    "message": "The 'To' number +61412345678 is not a valid phone "
+                    "number.",
+                },
+            )
+        )
+        reminder = self._send()
+        self.assertEqual(reminder.state, "failed")
+        self.assertIn("not a valid phone number", reminder.reason)
+        self.assertNotIn("412345678", reminder.reason)
+        self.assertIn("…78", reminder.reason)

@@ -4,6 +4,7 @@ Nothing here imports Odoo: the SMS channel and the previews call these
 functions, and tests call them without a database.
 """
 
+import re
 from collections import namedtuple
 
 # The GSM 03.38 default alphabet, and its extension table (each extension
@@ -108,3 +109,46 @@ def account_failures(failure_types):
     in the order of ``ACCOUNT_FAILURES``."""
     found = set(failure_types)
     return [failure for failure in ACCOUNT_FAILURES if failure in found]
+
+
+# A phone number in a provider's message: a run of at least seven digits,
+# with the separators people write in numbers.
+_NUMBER_PATTERN = re.compile(r"\+?\d[\d ().\-]{5,}\d")
+
+
+def mask_numbers(text):
+    """``text`` with every phone number in it cut to its last two digits
+    (``+61412345678`` reads ``…78``): a provider's error message goes into
+    the reminder log, which is no place for a customer's number."""
+    if not text:
+        return text
+
+    def mask(match):
+        digits = re.sub(r"\D", "", match.group(0))
+        return f"…{digits[-2:]}"
+
+    return _NUMBER_PATTERN.sub(mask, text)
+
+
+def provider_match(sent, candidates, not_before):
+    """The provider's message that is ``sent``, among ``candidates``, or None.
+
+    ``sent`` is ``(number, body)`` of an SMS whose outcome was lost (the
+    worker stopped after handing it over, before it recorded the answer);
+    ``candidates`` are the provider's messages to that number, as
+    ``(reference, number, body, created)`` with ``created`` an aware
+    datetime; ``not_before`` the aware moment the SMS was made. A provider
+    may put a prefix before the body (a trial account's notice), never
+    after it. The newest match wins.
+    """
+    number, body = sent
+    found = [
+        (created, reference)
+        for reference, to, text, created in candidates
+        if to == number
+        and (text or "").endswith(body)
+        and body
+        and created is not None
+        and created >= not_before
+    ]
+    return max(found)[1] if found else None

@@ -9,11 +9,11 @@ from ..tools import renewal_sms
 class RenewalPolicyPreview(models.TransientModel):
     _inherit = "renewal.policy.preview"
 
-    def _stage_content(self, stage, values):
-        """An SMS stage shows its text in the customer's language with what
+    def _channel_content(self, channel, stage, values):
+        """A stage's SMS shows its text in the customer's language with what
         it costs: its length, its encoding and its number of SMS."""
-        if stage.channel != "sms":
-            return super()._stage_content(stage, values)
+        if channel != "sms":
+            return super()._channel_content(channel, stage, values)
         template = stage._sms_template()
         contract = self.contract_id
         if not template:
