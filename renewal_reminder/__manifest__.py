@@ -1,13 +1,13 @@
 {
     "name": "Renewal Reminders",
     "summary": "Customer tiers, renewal policies and reminder stages for contracts",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
     "author": "Renewal Reminders",
     "website": "https://github.com/renewal-reminders/renewal-reminders",
     "development_status": "Alpha",
-    "depends": ["contract", "mail", "portal"],
+    "depends": ["contract", "mail", "mail_tracking", "portal", "resource"],
     "data": [
         "security/renewal_reminder_security.xml",
         "security/ir.model.access.csv",
@@ -16,6 +16,7 @@
         "data/mail_activity_type_data.xml",
         "data/renewal_lost_reason_data.xml",
         "data/ir_cron_data.xml",
+        "data/resource_calendar_data.xml",
         "data/renewal_tier_data.xml",
         "views/renewal_tier_views.xml",
         "views/renewal_policy_views.xml",

@@ -55,16 +55,19 @@ def test_number_problems():
 
 
 def test_sms_outcomes_move_forward_only():
-    assert sms.sms_outcome("queued", False, "pending") == ("sent", False)
-    assert sms.sms_outcome("queued", False, "sent") == ("sent", True)
-    assert sms.sms_outcome("sent", False, "sent") == ("sent", True)
-    assert sms.sms_outcome("sent", False, "pending") is None
-    assert sms.sms_outcome("sent", True, "pending") is None
-    assert sms.sms_outcome("sent", False, "exception") == ("failed", False)
-    # A delivered SMS does not fail afterwards.
-    assert sms.sms_outcome("sent", True, "exception") is None
-    assert sms.sms_outcome("skipped", False, "sent") is None
-    assert sms.sms_outcome("queued", False, "ready") is None
+    assert sms.sms_outcome("queued", "pending") == "sent"
+    assert sms.sms_outcome("queued", "sent") == "delivered"
+    assert sms.sms_outcome("sent", "sent") == "delivered"
+    assert sms.sms_outcome("sent", "pending") is None
+    assert sms.sms_outcome("delivered", "pending") is None
+    assert sms.sms_outcome("sent", "exception") == "failed"
+    assert sms.sms_outcome("queued", "canceled") == "failed"
+    # A delivered SMS (or one whose link was followed) does not fail afterwards.
+    assert sms.sms_outcome("delivered", "exception") is None
+    assert sms.sms_outcome("clicked", "sent") is None
+    assert sms.sms_outcome("clicked", "exception") is None
+    assert sms.sms_outcome("skipped", "sent") is None
+    assert sms.sms_outcome("queued", "ready") is None
 
 
 def test_account_failures_are_named_once():

@@ -1,1 +1,2 @@
 from . import renewal_portal
+from . import mail_tracking

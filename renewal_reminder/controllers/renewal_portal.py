@@ -1,13 +1,15 @@
 """The pages a customer reaches from a reminder's links.
 
-GET only shows (mail scanners and link previews open every link); answers
+GET only shows, and notes when the customer first followed a link (the
+reminder reads Clicked: the customer read it; link previews of messaging
+apps and mail scanners, which open every link, are not counted); answers
 and consent changes are POSTs: the answer form with Odoo's CSRF token, the
 one-click unsubscribe as mail providers send it (RFC 8058: no cookie, no
 token, ``List-Unsubscribe=One-Click`` in the body). Every bad token gets
 the same "no longer valid" page, with no data.
 """
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
 
 from ..models.renewal_answer import TOKEN_SCOPE, UNSUBSCRIBE_SCOPE
@@ -28,6 +30,15 @@ class RenewalPortal(http.Controller):
 
     def _unsubscribe_reminder(self, token):
         return self._reminder(token, UNSUBSCRIBE_SCOPE)
+
+    def _note_click(self, reminder):
+        """The customer followed one of the reminder's links: it was read."""
+        agent = request.httprequest.headers.get("User-Agent", "")
+        if renewal_answers.is_link_preview(agent):
+            return
+        request.env["renewal.delivery"].sudo()._note_engagement(
+            {reminder: {"clicked": fields.Datetime.now()}}
+        )
 
     def _csrf_ok(self, post):
         """The form's CSRF token is Odoo's for this session (checked here so
@@ -144,6 +155,7 @@ class RenewalPortal(http.Controller):
         reminder = self._reminder(token)
         if not reminder:
             return self._invalid()
+        self._note_click(reminder)
         self._in_customer_language(reminder)
         if choice not in renewal_answers.ANSWERS:
             choice = None

@@ -8,6 +8,8 @@ from . import renewal_answer
 from . import renewal_scheduler
 from . import renewal_dispatch
 from . import renewal_delivery
+from . import renewal_timing
+from . import renewal_escalation
 from . import res_partner
 from . import contract_contract
 from . import contract_line
@@ -15,5 +17,7 @@ from . import mail_activity
 from . import mail_mail
 from . import mail_template
 from . import mail_notification
+from . import mail_tracking_event
 from . import res_config_settings
 from . import res_lang
+from . import resource_calendar_leaves

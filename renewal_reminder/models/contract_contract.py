@@ -1,13 +1,15 @@
 import logging
+import math
+import statistics
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.models import regex_order
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, email_normalize, format_date
 
-from ..tools import renewal_rules
+from ..tools import renewal_rules, renewal_timing
 from .renewal_policy import BILLING_RHYTHMS
 from .renewal_reminder import (
     CONTRACT_FIELDS as REMINDER_CONTRACT_FIELDS,
@@ -83,6 +85,13 @@ TECHNICAL_FIELDS = frozenset(
         "renewal_grace_days",
         "renewal_contact_id",
         "renewal_lost_reason_id",
+        "renewal_risk_end",
+        "renewal_risk_reason",
+        "renewal_risk_date",
+        "renewal_at_risk",
+        "renewal_timing_advance_days",
+        "renewal_timing_hour",
+        "renewal_timing_reason",
     }
 )
 
@@ -283,6 +292,59 @@ class ContractContract(models.Model):
         groups="base.group_user",
         string="Reminder Count",
         compute="_compute_renewal_reminder_count",
+    )
+    # Silence escalated: the renewal is at risk for its cycle.
+    renewal_risk_end = fields.Date(
+        groups="base.group_user",
+        string="Cycle at Risk",
+        copy=False,
+        readonly=True,
+    )
+    renewal_risk_reason = fields.Text(
+        groups="base.group_user",
+        string="Why at Risk",
+        copy=False,
+        readonly=True,
+    )
+    renewal_risk_date = fields.Datetime(
+        groups="base.group_user",
+        string="At Risk Since",
+        copy=False,
+        readonly=True,
+    )
+    renewal_at_risk = fields.Boolean(
+        groups="base.group_user",
+        string="At Risk",
+        compute="_compute_renewal_at_risk",
+        store=True,
+        help="Nobody answered the reminders of this cycle in time: the next "
+        "stage was brought forward, or the salesperson calls the customer.",
+    )
+    # Learned timing: from the customer's past cycles.
+    renewal_timing_advance_days = fields.Integer(
+        groups="base.group_user",
+        string="First Reminder Earlier By (Days)",
+        compute="_compute_renewal_timing",
+        store=True,
+        help="How many days earlier than the policy says the first reminder "
+        "of the cycle goes, learned from how long the customer took to "
+        "answer before.",
+    )
+    renewal_timing_hour = fields.Float(
+        groups="base.group_user",
+        string="Usual Reading Hour",
+        compute="_compute_renewal_timing",
+        store=True,
+        help="The hour (in the customer's time zone) they usually open "
+        "reminders; reminders leave then, within the sending hours. 0: none "
+        "learned yet.",
+    )
+    renewal_timing_reason = fields.Text(
+        groups="base.group_user",
+        string="Timing",
+        compute="_compute_renewal_timing",
+        store=True,
+        help="How the customer's past cycles adjust this cycle's reminders.",
     )
 
     @api.depends(
@@ -610,6 +672,8 @@ class ContractContract(models.Model):
         "renewal_reminder_ids.stage_id",
         "renewal_grace_end",
         "renewal_grace_days",
+        "renewal_timing_advance_days",
+        "renewal_reminder_ids.escalated_date",
     )
     def _compute_renewal_next_date(self):
         first_day = self._renewal_first_day()
@@ -636,20 +700,158 @@ class ContractContract(models.Model):
                 )
                 continue
             pending = renewal_rules.pending_stages(
-                [
-                    (stage.id, stage.days_before)
-                    for stage in contract.renewal_policy_id.stage_ids
-                ],
+                contract._renewal_stage_offsets(),
                 contract._renewal_handled_steps(cycle_reminders),
             )
             # A customer's request for more time moves the remaining stages.
-            contract.renewal_next_date = (
-                renewal_rules.next_reminder_date(
-                    cycle_end + timedelta(days=contract._renewal_grace()),
-                    [days for _stage, days in pending],
-                )
-                or False
+            next_date = renewal_rules.next_reminder_date(
+                cycle_end + timedelta(days=contract._renewal_grace()),
+                [days for _stage, days in pending],
             )
+            # Silence brought the next stage forward: it is due at once.
+            escalated = contract._renewal_escalated_days(cycle_reminders)
+            if next_date and escalated is not None:
+                if any(days < escalated for _stage, days in pending):
+                    moment = max(
+                        r.escalated_date
+                        for r in cycle_reminders
+                        if r.escalated_date and r.days_before == escalated
+                    )
+                    next_date = min(next_date, moment.date())
+            contract.renewal_next_date = next_date or False
+
+    def _renewal_stage_offsets(self, policy=None):
+        """The ``(stage_id, days_before)`` of the policy's stages for this
+        contract: the first stage comes earlier by the learned advance."""
+        self.ensure_one()
+        policy = policy or self.renewal_policy_id
+        stages = [(stage.id, stage.days_before) for stage in policy.stage_ids]
+        advance = self.renewal_timing_advance_days if policy.learn_timing else 0
+        if stages and advance > 0:
+            first = max(days for _stage, days in stages)
+            stages = [
+                (stage, days + advance if days == first else days)
+                for stage, days in stages
+            ]
+        return stages
+
+    @api.model
+    def _renewal_escalated_days(self, cycle_reminders):
+        """The days before the end of the stage whose silence brought the
+        next one forward, while that next one has not gone out yet (None
+        otherwise)."""
+        escalated = [
+            reminder.days_before
+            for reminder in cycle_reminders
+            if reminder.escalated_date and reminder.trigger == "scheduler"
+        ]
+        if not escalated:
+            return None
+        latest = min(escalated)
+        if any(
+            reminder.days_before < latest
+            for reminder in cycle_reminders
+            if reminder.state in HANDLED_STATES and reminder.stage_id
+        ):
+            return None
+        return latest
+
+    @api.depends(
+        "renewal_risk_end",
+        "renewal_cycle_end",
+        "renewal_state",
+    )
+    def _compute_renewal_at_risk(self):
+        for contract in self:
+            contract.renewal_at_risk = bool(
+                contract.renewal_risk_end
+                and contract.renewal_risk_end == contract.renewal_cycle_end
+                and contract.renewal_state
+                not in ("renewed", "accepted", "lost", "no_end_date")
+            )
+
+    @api.depends(
+        "renewal_cycle_end",
+        "renewal_policy_id.learn_timing",
+        "renewal_policy_id.max_advance_days",
+        "renewal_reminder_ids.answer_date",
+        "renewal_reminder_ids.sent_date",
+        "renewal_reminder_ids.opened_date",
+        "renewal_reminder_ids.clicked_date",
+        "partner_id.tz",
+    )
+    def _compute_renewal_timing(self):
+        for contract in self:
+            contract.update(contract._renewal_learned_timing())
+
+    def _renewal_learned_timing(self):
+        """What the customer's past cycles say of this cycle's timing."""
+        self.ensure_one()
+        values = {
+            "renewal_timing_advance_days": 0,
+            "renewal_timing_hour": 0.0,
+            "renewal_timing_reason": False,
+        }
+        policy = self.renewal_policy_id
+        if not policy.learn_timing:
+            return values
+        tz = self._renewal_customer_tz()
+        delays, hours = [], []
+        by_cycle = defaultdict(list)
+        for reminder in self.renewal_reminder_ids:
+            by_cycle[reminder.cycle_end].append(reminder)
+            read = reminder.opened_date or reminder.clicked_date
+            if read:
+                hours.append(renewal_timing.local_hour(read.replace(tzinfo=UTC), tz))
+        for cycle_end, reminders in by_cycle.items():
+            if not self.renewal_cycle_end or cycle_end >= self.renewal_cycle_end:
+                continue
+            sent = [r.sent_date for r in reminders if r.sent_date]
+            answered = [r.answer_date for r in reminders if r.answer_date]
+            if sent and answered:
+                delays.append((min(answered) - min(sent)).total_seconds() / 86400)
+        advance, cycles = renewal_timing.learned_advance(
+            delays, policy.max_advance_days
+        )
+        hour = renewal_timing.preferred_hour(hours)
+        reasons = []
+        if advance:
+            reasons.append(
+                self.env._(
+                    "Over %(cycles)s past cycles the customer took a median of "
+                    "%(days)s days to answer: the first reminder goes %(advance)s "
+                    "days earlier (the policy allows at most %(max)s).",
+                    cycles=cycles,
+                    days=math.ceil(statistics.median(d for d in delays if d >= 0)),
+                    advance=advance,
+                    max=policy.max_advance_days,
+                )
+            )
+        if hour is not None:
+            reasons.append(
+                self.env._(
+                    "They usually read reminders around %(hour)s:00 (%(tz)s): "
+                    "reminders leave then, within the sending hours.",
+                    hour=f"{int(hour):02d}",
+                    tz=tz,
+                )
+            )
+        values.update(
+            renewal_timing_advance_days=advance,
+            renewal_timing_hour=float(hour) if hour is not None else 0.0,
+            renewal_timing_reason="\n".join(reasons) or False,
+        )
+        return values
+
+    def _renewal_customer_tz(self):
+        """The time zone the customer lives in: theirs, else the company's."""
+        self.ensure_one()
+        return (
+            self.partner_id.tz
+            or self.partner_id.commercial_partner_id.tz
+            or self.company_id.partner_id.tz
+            or "UTC"
+        )
 
     def _renewal_grace(self):
         """Days the current cycle's remaining stages were moved by."""
@@ -750,19 +952,42 @@ class ContractContract(models.Model):
 
     def _renewal_recipient(self):
         """Who this contract's reminders go to: its customer, or the backup
-        renewal contact when the customer has no email address."""
+        renewal contact when the customer has no email address or their
+        address bounced."""
         self.ensure_one()
         customer = self.partner_id
         backup = customer.commercial_partner_id.renewal_backup_partner_id
         contact = self.renewal_contact_id
-        if contact and contact.active and contact.email:
+        bounced = self._renewal_bounced_addresses()
+
+        def reachable(partner):
+            return bool(partner.email) and not (
+                partner.email_normalized in bounced or partner.email_bounced
+            )
+
+        if contact and contact.active and reachable(contact):
             # The new decision maker the salesperson confirmed.
             return contact
-        if self._renewal_contact_pending() and backup.email:
+        if self._renewal_contact_pending() and reachable(backup):
             # The customer said the decision maker changed: until the
             # salesperson confirms the new one, the backup contact is used.
             return backup
-        return customer if customer.email or not backup.email else backup
+        if reachable(customer) or not reachable(backup):
+            return customer
+        return backup
+
+    def _renewal_bounced_addresses(self):
+        """The addresses this cycle's reminders bounced from (normalized):
+        the next stages go to the backup contact until the address changes."""
+        self.ensure_one()
+        return {
+            email_normalize(reminder.email_to)
+            for reminder in self.renewal_reminder_ids
+            if reminder.state == "bounced"
+            and reminder.channel == "email"
+            and reminder.cycle_end == self.renewal_cycle_end
+            and reminder.email_to
+        } - {False}
 
     @api.depends(
         "renewal_answer_reminder_id.answer_reason",

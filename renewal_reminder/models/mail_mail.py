@@ -436,6 +436,7 @@ class MailMail(models.Model):
                 continue
             kwargs = dict(kwargs)
             kwargs.pop("notify_author", None)
+            send_at = kwargs.pop("renewal_send_at", None)
             if kwargs.get("mail_headers") is None:
                 kwargs.pop("mail_headers", None)
             scheduled = record._is_notification_scheduled(
@@ -460,7 +461,9 @@ class MailMail(models.Model):
                 record._notify_thread_by_web_push(message, recipients, values, **kwargs)
             partners_data = [r for r in recipients if r["notif"] == "email"]
             if partners_data:
-                to_mail.append((record, message, values, kwargs, partners_data))
+                to_mail.append(
+                    (record, message, values, kwargs, partners_data, send_at)
+                )
         if schedules:
             self.env["mail.message.schedule"].sudo().create(schedules)
         self._renewal_notify_other_channels(notified)
@@ -475,7 +478,7 @@ class MailMail(models.Model):
             or 50
         )
         mail_values_list, chunks = [], []
-        for record, message, values, kwargs, partners_data in to_mail:
+        for record, message, values, kwargs, partners_data, send_at in to_mail:
             if not message.sudo().tracking_value_ids:
                 # Known to have none: Odoo's layout need not look again.
                 values = dict(values, tracking_value_ids=[])
@@ -510,10 +513,14 @@ class MailMail(models.Model):
                     message, group, msg_vals=values, render_values=render_values
                 )
                 recipient_ids = group.pop("recipients")
+                additional = {"body_html": body}
+                if send_at:
+                    # Held by Odoo's mail queue until the customer's hours.
+                    additional["scheduled_date"] = send_at
                 for chunk in split_every(batch_size, recipient_ids):
                     mail_values_list.append(
                         record._notify_by_email_get_final_mail_values(
-                            chunk, base, additional_values={"body_html": body}
+                            chunk, base, additional_values=additional
                         )
                     )
                     chunks.append((message, chunk))

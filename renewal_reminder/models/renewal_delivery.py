@@ -3,6 +3,10 @@
 Odoo's mail queue tells when an email left or failed, and its bounce
 handling when it came back; the reminder of that email follows: sent,
 tried again when the mail server could not be reached, failed or bounced.
+OCA's ``mail_tracking`` tells what happened next on the customer's side
+(delivered, opened, clicked, bounced): the reminder records the first time
+of each and moves forward, never back. A bounce hands the salesperson an
+activity to fix the address; the next stage goes to the backup contact.
 """
 
 from collections import defaultdict
@@ -10,8 +14,13 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..tools import renewal_limits, renewal_rules
+from ..tools import renewal_escalation, renewal_limits, renewal_rules
 from .renewal_reminder import OUTGOING_STATES, TEMPORARY_FAILURES
+
+# What a mail_tracking event says of the customer's side of an email.
+TRACKING_REACHED = {"delivered": "delivered", "open": "opened", "click": "clicked"}
+# Events that mean the address does not take the email: bounced.
+TRACKING_BOUNCES = ("hard_bounce", "reject")
 
 
 class RenewalDelivery(models.AbstractModel):
@@ -126,8 +135,16 @@ class RenewalDelivery(models.AbstractModel):
                 "The customer's mail server returned the email."
             )
             updates[reason] |= reminder
+        self._mark_bounced(updates)
+
+    @api.model
+    def _mark_bounced(self, updates):
+        """Mark bounced the reminders of ``updates`` ({reason: reminders}) and
+        hand their salespeople an activity to fix the address."""
         now = fields.Datetime.now()
+        bounced = self.env["renewal.reminder"]
         for reason, group in updates.items():
+            group = group.filtered(lambda r: r.state in OUTGOING_STATES)
             group.write(
                 {
                     "state": "bounced",
@@ -136,3 +153,90 @@ class RenewalDelivery(models.AbstractModel):
                     "outcome_date": now,
                 }
             )
+            bounced |= group
+        bounced._schedule_address_activities()
+
+    @api.model
+    def _sync_tracking_events(self, events):
+        """Follow ``mail_tracking`` events of reminder emails into their
+        reminders, in bulk: delivered, opened and clicked with the time each
+        first happened; a hard bounce or a refusal of the recipient's server
+        as a bounce. Only the reminder's own recipient counts."""
+        events = events.sudo().filtered(
+            lambda e: e.event_type in TRACKING_REACHED
+            or e.event_type in TRACKING_BOUNCES
+        )
+        if not events:
+            return
+        trackings = events.tracking_email_id
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search(
+                [
+                    ("message_id", "in", trackings.mail_message_id.ids),
+                    ("channel", "=", "email"),
+                ]
+            )
+        )
+        if not reminders:
+            return
+        by_key = {(r.message_id.id, r.recipient_id.id): r for r in reminders}
+        reached = defaultdict(dict)
+        bounces = defaultdict(lambda: self.env["renewal.reminder"])
+        for event in events.sorted(lambda e: (e.time or fields.Datetime.now(), e.id)):
+            tracking = event.tracking_email_id
+            reminder = by_key.get((tracking.mail_message_id.id, tracking.partner_id.id))
+            if not reminder:
+                continue
+            if event.event_type in TRACKING_BOUNCES:
+                reason = (
+                    event.error_description
+                    or tracking.bounce_description
+                    or self.env._("The customer's mail server refused the email.")
+                )
+                bounces[reason] |= reminder
+                continue
+            # The first time each step happened.
+            reached[reminder].setdefault(TRACKING_REACHED[event.event_type], event.time)
+        self._note_engagement(reached)
+        if bounces:
+            self._mark_bounced(bounces)
+
+    @api.model
+    def _note_engagement(self, reached):
+        """Record on each reminder how far the customer got with it.
+
+        ``reached`` maps reminders to {step: when}, step among
+        ``delivered``, ``opened`` and ``clicked``. Each date is set once (the
+        first time); the state moves forward to the furthest step (a click
+        is a reading, a reading a delivery), never back.
+        """
+        now = fields.Datetime.now()
+        dates = {
+            "delivered": "delivered_date",
+            "opened": "opened_date",
+            "clicked": "clicked_date",
+        }
+        updates = defaultdict(lambda: self.env["renewal.reminder"])
+        for reminder, steps in reached.items():
+            values = {}
+            state = reminder.state
+            for step in ("delivered", "opened", "clicked"):
+                if step not in steps:
+                    continue
+                if not reminder[dates[step]]:
+                    values[dates[step]] = steps[step] or now
+                new_state = renewal_escalation.engagement_state(state, step)
+                if new_state:
+                    state = new_state
+            if state != reminder.state:
+                values["state"] = state
+                if not reminder.sent_date:
+                    values["sent_date"] = min(
+                        (value for value in steps.values() if value), default=now
+                    )
+            if values:
+                updates[tuple(sorted(values.items()))] |= reminder
+        for values, group in updates.items():
+            group.write(dict(values))

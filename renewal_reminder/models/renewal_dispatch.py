@@ -41,6 +41,13 @@ class RenewalDispatch(models.AbstractModel):
             getattr(self, f"_prepare_{channel}")(channel_plans)
 
     @api.model
+    def _queues_later(self, plan):
+        """Whether ``plan``'s channel holds a message until its moment
+        itself (Odoo's mail queue does, with the email's scheduled date);
+        another channel's plan waits in the reminder log."""
+        return (plan.get("channel") or plan["stage"].channel) == "email"
+
+    @api.model
     def _send(self, plans):
         """Send the prepared plans on their channels."""
         for channel, channel_plans in self._by_channel(plans).items():
@@ -112,6 +119,7 @@ class RenewalDispatch(models.AbstractModel):
                     "body": plan["body"],
                     "template": plan["template"],
                     "mail_headers": plan.get("mail_headers"),
+                    "send_at": plan.get("send_later") and plan.get("send_at"),
                 }
                 for plan in plans
             ]
@@ -291,6 +299,9 @@ class RenewalDispatch(models.AbstractModel):
             }
             if item.get("mail_headers"):
                 post["mail_headers"] = item["mail_headers"]
+            if item.get("send_at"):
+                # The customer's sending hours: Odoo's queue holds it.
+                post["renewal_send_at"] = item["send_at"]
             if template:
                 post.update(
                     email_layout_xmlid=template.email_layout_xmlid or False,
@@ -321,6 +332,10 @@ class RenewalDispatch(models.AbstractModel):
         queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
         if queue:
             queue.sudo()._trigger()
+            for moment in sorted(
+                {item["send_at"] for item in items if item.get("send_at")}
+            ):
+                queue.sudo()._trigger(at=moment)
         return mails, messages.sudo(False)
 
     @api.model

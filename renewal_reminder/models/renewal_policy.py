@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import renewal_limits, renewal_rules
+from ..tools import renewal_escalation, renewal_limits, renewal_rules
 
 BILLING_RHYTHMS = [
     (renewal_rules.RHYTHM_MONTHLY, "Monthly"),
@@ -91,6 +91,50 @@ class RenewalPolicy(models.Model):
         help="A customer who asks for more time may ask to pay in instalments; "
         "the request goes to the salesperson.",
     )
+    # When silence escalates.
+    silence_hours = fields.Integer(
+        string="Escalate After (Hours)",
+        default=renewal_escalation.DEFAULT_SILENCE_HOURS,
+        help="No answer this many hours after a reminder left: the next stage "
+        "goes out at once instead of waiting for its day, and the renewal is "
+        "flagged at risk; after the last stage, the salesperson gets a call "
+        "to make.",
+    )
+    read_followup_hours = fields.Integer(
+        string="Follow Up Read Reminders After (Hours)",
+        default=renewal_escalation.DEFAULT_READ_HOURS,
+        help="The customer opened the reminder (or followed its links) but "
+        "did not answer this many hours later: the salesperson gets a "
+        "follow-up activity saying what the customer did and when.",
+    )
+    # When reminders may leave.
+    calendar_id = fields.Many2one(
+        comodel_name="resource.calendar",
+        string="Sending Hours",
+        default=lambda self: self.env.ref(
+            "renewal_reminder.resource_calendar_renewal_sending_hours",
+            raise_if_not_found=False,
+        ),
+        check_company=True,
+        help="When reminders may reach customers, in each customer's own time "
+        "zone (the customer's, else the company's). The calendar's time off "
+        "are blackout periods (school holidays, Chinese New Year...), with the "
+        "public holidays of every calendar; a reminder due in a blackout or "
+        "outside the hours leaves at the first allowed moment. Empty: any "
+        "time.",
+    )
+    learn_timing = fields.Boolean(
+        string="Learn from Past Cycles",
+        default=True,
+        help="A customer who took long to answer in past cycles gets the next "
+        "cycle's first reminder earlier, and reminders leave at the hour they "
+        "usually read them, within the sending hours.",
+    )
+    max_advance_days = fields.Integer(
+        string="Bring Forward at Most (Days)",
+        default=14,
+        help="How many days earlier learned timing may send a cycle's first reminder.",
+    )
     criteria_summary = fields.Char(
         compute="_compute_criteria_summary",
         help="The contracts this policy is for, in a few words.",
@@ -173,6 +217,62 @@ class RenewalPolicy(models.Model):
                         value=policy.renewal_term_months,
                     )
                 )
+
+    @api.constrains("silence_hours", "read_followup_hours", "max_advance_days")
+    def _check_escalation_limits(self):
+        for policy in self:
+            for fname in ("silence_hours", "read_followup_hours"):
+                if not renewal_limits.escalation_hours_allowed(policy[fname]):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s of %(policy)s must be from %(min)s to "
+                            "%(max)s hours, not %(value)s.",
+                            field=policy._fields[fname].get_description(self.env)[
+                                "string"
+                            ],
+                            policy=policy.name,
+                            min=renewal_limits.MIN_ESCALATION_HOURS,
+                            max=renewal_limits.MAX_ESCALATION_HOURS,
+                            value=policy[fname],
+                        )
+                    )
+            if not renewal_limits.advance_days_allowed(policy.max_advance_days):
+                raise ValidationError(
+                    self.env._(
+                        "Learned timing of %(policy)s may bring a reminder "
+                        "forward from 0 to %(max)s days, not %(value)s.",
+                        policy=policy.name,
+                        max=renewal_limits.MAX_ADVANCE_DAYS,
+                        value=policy.max_advance_days,
+                    )
+                )
+
+    def _escalation_delays(self):
+        """The policy's delays (hours) before silence, an unanswered reading
+        and an unread email lead somewhere (see renewal_escalation)."""
+        self.ensure_one()
+        return renewal_escalation.Delays(
+            silence=renewal_escalation.delay_hours(
+                self.silence_hours, renewal_escalation.DEFAULT_SILENCE_HOURS
+            ),
+            read=renewal_escalation.delay_hours(
+                self.read_followup_hours, renewal_escalation.DEFAULT_READ_HOURS
+            ),
+            unread=renewal_escalation.delay_hours(
+                self._fallback_hours(), renewal_escalation.DEFAULT_UNREAD_HOURS
+            ),
+        )
+
+    def _fallback_channel(self):
+        """The channel an unread email's stage goes out on again (a channel
+        add-on offers one), or None."""
+        self.ensure_one()
+        return None
+
+    def _fallback_hours(self):
+        """Hours an email may stay unread before its fallback."""
+        self.ensure_one()
+        return renewal_escalation.DEFAULT_UNREAD_HOURS
 
     @api.constrains("stage_ids")
     def _check_stage_list(self):

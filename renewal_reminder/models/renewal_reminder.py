@@ -7,7 +7,12 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date, format_time, html2plaintext
 
-from ..tools import renewal_answers, renewal_limits, renewal_rules
+from ..tools import (
+    renewal_answers,
+    renewal_escalation,
+    renewal_limits,
+    renewal_rules,
+)
 
 REMINDER_STATES = [
     ("scheduled", "Scheduled"),
@@ -15,16 +20,21 @@ REMINDER_STATES = [
     ("refused", "Refused"),
     ("queued", "Queued"),
     ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("opened", "Opened"),
+    ("clicked", "Clicked"),
     ("bounced", "Bounced"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
     ("cancelled", "Cancelled"),
 ]
 
-# A reminder in one of these states has reached, or is on its way to, the customer.
-OUTGOING_STATES = ("queued", "sent")
+# A reminder in one of these states has reached, or is on its way to, the
+# customer (delivered, opened, clicked: what the customer's side reported).
+OUTGOING_STATES = ("queued", "sent", "delivered", "opened", "clicked")
 # A stage whose reminder is in one of these states is done for its cycle.
 HANDLED_STATES = OUTGOING_STATES + (
+    "scheduled",
     "review",
     "refused",
     "bounced",
@@ -161,6 +171,7 @@ class RenewalReminder(models.Model):
         selection=[
             ("scheduler", "Scheduler"),
             ("urgent", "Urgent"),
+            ("fallback", "Fallback"),
         ],
         required=True,
         default="scheduler",
@@ -168,6 +179,66 @@ class RenewalReminder(models.Model):
     scheduled_date = fields.Date(string="Due On", help="Day the stage fell due.")
     queued_date = fields.Datetime(string="Queued On", readonly=True)
     sent_date = fields.Datetime(string="Sent On", readonly=True)
+    delivered_date = fields.Datetime(
+        string="Delivered On",
+        readonly=True,
+        copy=False,
+        help="When the customer's mail server (or phone) reported the "
+        "reminder delivered.",
+    )
+    opened_date = fields.Datetime(
+        string="First Opened On",
+        readonly=True,
+        copy=False,
+        help="When the customer first opened the email.",
+    )
+    clicked_date = fields.Datetime(
+        string="First Clicked On",
+        readonly=True,
+        copy=False,
+        help="When the customer first followed one of the reminder's links.",
+    )
+    send_at = fields.Datetime(
+        string="Leaves At",
+        readonly=True,
+        copy=False,
+        help="When the reminder leaves: the first moment of the customer's "
+        "sending hours, outside blackout periods.",
+    )
+    send_at_reason = fields.Char(
+        string="Why Then",
+        readonly=True,
+        copy=False,
+    )
+    # What the customer's silence led to, each step once.
+    escalated_date = fields.Datetime(
+        string="Escalated On",
+        readonly=True,
+        copy=False,
+        help="No answer in time: the next stage was brought forward (or a "
+        "call planned after the last one) and the renewal flagged at risk.",
+    )
+    followed_up_date = fields.Datetime(
+        string="Read Follow-up On",
+        readonly=True,
+        copy=False,
+        help="Read but not answered in time: the salesperson got a follow-up.",
+    )
+    fallback_date = fields.Datetime(
+        string="Fallback On",
+        readonly=True,
+        copy=False,
+        help="Not opened in time: the stage went out again on the policy's "
+        "fallback channel.",
+    )
+    escalation_due = fields.Datetime(
+        string="Next Escalation Check",
+        compute="_compute_escalation_due",
+        store=True,
+        index="btree_not_null",
+        help="When the customer's silence leads to the next step, if nothing "
+        "happens before.",
+    )
     reviewed_date = fields.Datetime(string="Reviewed On", readonly=True)
     outcome_date = fields.Datetime(
         string="Closed On",
@@ -324,6 +395,63 @@ class RenewalReminder(models.Model):
                 self.env._(
                     "Only the text of a reminder awaiting review can be changed."
                 )
+            )
+
+    def _escalation_facts(self):
+        """What the escalation rules need to know of this reminder."""
+        self.ensure_one()
+        contract = self.contract_id
+        answered = bool(
+            contract.renewal_answer and contract.renewal_answer_end == self.cycle_end
+        )
+        fallback = self.policy_id._fallback_channel() if self.policy_id else None
+        stage_channels = self.stage_id._channels() if self.stage_id else []
+        return renewal_escalation.ReminderFacts(
+            state=self.state,
+            channel=self.channel,
+            sent_at=self.sent_date,
+            read_at=min(
+                (d for d in (self.opened_date, self.clicked_date) if d), default=None
+            ),
+            answered=answered,
+            escalated=bool(self.escalated_date),
+            followed_up=bool(self.followed_up_date),
+            fallen_back=bool(self.fallback_date) or fallback in stage_channels,
+            fallback_channel=fallback,
+        )
+
+    @api.depends(
+        "state",
+        "trigger",
+        "sent_date",
+        "opened_date",
+        "clicked_date",
+        "escalated_date",
+        "followed_up_date",
+        "fallback_date",
+        "cycle_end",
+        "contract_id.renewal_answer",
+        "contract_id.renewal_answer_end",
+        "contract_id.renewal_cycle_end",
+        "policy_id.silence_hours",
+        "policy_id.read_followup_hours",
+    )
+    def _compute_escalation_due(self):
+        for reminder in self:
+            if (
+                reminder.trigger != "scheduler"
+                or not reminder.policy_id
+                or reminder.state not in renewal_escalation.LEFT_STATES
+                or reminder.cycle_end != reminder.contract_id.renewal_cycle_end
+            ):
+                reminder.escalation_due = False
+                continue
+            reminder.escalation_due = (
+                renewal_escalation.earliest_step_at(
+                    reminder._escalation_facts(),
+                    reminder.policy_id._escalation_delays(),
+                )
+                or False
             )
 
     @api.depends("draft_body", "message_id.body")
@@ -671,6 +799,74 @@ class RenewalReminder(models.Model):
         # contract to (see renewal.scheduler._process_due_contracts).
         Activity.with_context(mail_notrack=True)._renewal_schedule_bulk(
             "contract.contract", list(wanted.values())
+        )
+
+    @api.model
+    def _schedule_once(self, xmlid, wanted):
+        """Give each contract of ``wanted`` ({contract: (summary, note)}) one
+        activity of the type ``xmlid`` for its salesperson, unless one is
+        still open: one to-do per thing to do, however often it comes up.
+        Returns the activities created."""
+        activity_type = self.env.ref(xmlid)
+        wanted = {
+            contract: texts for contract, texts in wanted.items() if contract.user_id
+        }
+        if not wanted:
+            return self.env["mail.activity"]
+        Activity = self.env["mail.activity"].sudo()
+        open_ids = set(
+            Activity.search(
+                [
+                    ("res_model", "=", "contract.contract"),
+                    ("res_id", "in", [contract.id for contract in wanted]),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            ).mapped("res_id")
+        )
+        deadline = activity_type._get_date_deadline()
+        return Activity.with_context(mail_notrack=True)._renewal_schedule_bulk(
+            "contract.contract",
+            [
+                {
+                    "res_id": contract.id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": contract.user_id.id,
+                    "date_deadline": deadline,
+                    "summary": summary,
+                    "note": note,
+                }
+                for contract, (summary, note) in wanted.items()
+                if contract.id not in open_ids
+            ],
+        )
+
+    def _schedule_address_activities(self):
+        """A reminder bounced: its salesperson fixes the address (one
+        activity per contract); the next stage goes to the backup contact
+        meanwhile (see contract.contract._renewal_recipient)."""
+        wanted = {}
+        for reminder in self.sudo():
+            contract = reminder.contract_id
+            summary = self.env._(
+                "Fix the email address of %(partner)s",
+                partner=reminder.recipient_id.display_name or "",
+            )
+            note = Markup("<p>%s</p><p>%s</p>") % (
+                self.env._(
+                    "The %(days)s-day renewal reminder to %(address)s bounced: "
+                    "%(reason)s",
+                    days=reminder.days_before,
+                    address=reminder.email_to or reminder.recipient_id.email or "",
+                    reason=reminder.reason or "",
+                ),
+                self.env._(
+                    "Until the address is corrected, the next reminders go to "
+                    "the customer's backup renewal contact, when there is one."
+                ),
+            )
+            wanted[contract] = (summary, note)
+        return self._schedule_once(
+            "renewal_reminder.mail_activity_type_renewal_fix_address", wanted
         )
 
     def _log_problems_in_chatter(self):

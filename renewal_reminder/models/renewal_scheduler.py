@@ -14,7 +14,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.tools import format_date
 
-from ..tools import renewal_rules
+from ..tools import renewal_escalation, renewal_rules
 from .renewal_reminder import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
@@ -152,19 +152,7 @@ class RenewalScheduler(models.AbstractModel):
         contracts (templates render once per template and language).
         """
         contracts._renewal_cancel_stale_reminders()
-        plans = self._plan_reminders(contracts, today)
-        dispatch = self.env["renewal.dispatch"]
-        # Every message is prepared (a held one too: the salesperson reads
-        # it), then what may go out is sent, channel by channel.
-        dispatch._prepare(
-            [plan for plan in plans if plan["state"] in ("scheduled", "review")]
-        )
-        dispatch._send([plan for plan in plans if plan["state"] == "scheduled"])
-        reminders = self.env["renewal.reminder"].create(
-            [self._plan_values(plan) for plan in plans]
-        )
-        reminders._schedule_salesperson_activities()
-        reminders._log_problems_in_chatter()
+        reminders = self._dispatch_plans(self._plan_reminders(contracts, today))
         # The emails in the chatter tell the story: the status moving from
         # "Upcoming" to "Reminding" on every send is not tracked on top.
         contracts.with_context(mail_notrack=True)._recompute_recordset(
@@ -175,6 +163,37 @@ class RenewalScheduler(models.AbstractModel):
             recovered.write(
                 {"renewal_pass_error": False, "renewal_pass_error_date": False}
             )
+        return reminders
+
+    @api.model
+    def _dispatch_plans(self, plans):
+        """Prepare, time and send ``plans``, and log them as reminders.
+
+        Every message is prepared (a held one too: the salesperson reads
+        it), given the first moment of the customer's sending hours, then
+        what may go out is sent, channel by channel: an email waits in
+        Odoo's mail queue until its moment, a message of a channel without
+        such a queue waits in the log (``scheduled``) until the release
+        pass sends it. Returns the reminders.
+        """
+        dispatch = self.env["renewal.dispatch"]
+        dispatch._prepare(
+            [plan for plan in plans if plan["state"] in ("scheduled", "review")]
+        )
+        to_send = [plan for plan in plans if plan["state"] == "scheduled"]
+        self.env["renewal.timing"]._plan_moments(to_send)
+        dispatch._send(
+            [
+                plan
+                for plan in to_send
+                if not plan.get("send_later") or dispatch._queues_later(plan)
+            ]
+        )
+        reminders = self.env["renewal.reminder"].create(
+            [self._plan_values(plan) for plan in plans]
+        )
+        reminders._schedule_salesperson_activities()
+        reminders._log_problems_in_chatter()
         return reminders
 
     @api.model
@@ -217,12 +236,20 @@ class RenewalScheduler(models.AbstractModel):
             )
             # A customer's request for more time moved the remaining stages:
             # the cycle is planned as on the day that many days earlier.
-            decision = renewal_rules.cycle_plan(
+            # Silence brought the next stage forward: as on its day.
+            offsets = contract._renewal_stage_offsets(policy)
+            handled = contract._renewal_handled_steps(cycle_reminders)
+            plan_day = renewal_escalation.forwarded_today(
                 today - timedelta(days=contract._renewal_grace()),
                 cycle_end,
-                [(stage.id, stage.days_before) for stage in policy.stage_ids],
-                contract._renewal_handled_steps(cycle_reminders),
-                held.ids,
+                [
+                    days
+                    for _stage, days in renewal_rules.pending_stages(offsets, handled)
+                ],
+                contract._renewal_escalated_days(cycle_reminders),
+            )
+            decision = renewal_rules.cycle_plan(
+                plan_day, cycle_end, offsets, handled, held.ids
             )
             stages = policy.stage_ids
             ended = self.env._(
@@ -344,7 +371,11 @@ class RenewalScheduler(models.AbstractModel):
             "recipient_id": recipient.id if recipient else False,
             "subject": plan.get("subject"),
             # A queued reminder's text is its email's (see _queue).
-            "draft_body": plan.get("body") if state != "queued" else False,
+            "draft_body": (plan.get("held_body") or plan.get("body"))
+            if state != "queued"
+            else False,
+            "send_at": plan.get("send_at") or False,
+            "send_at_reason": plan.get("send_at_reason") or False,
             "outcome_date": now if state in ("skipped", "failed") else False,
             "trigger": plan.get("trigger", "scheduler"),
             "queued_date": plan.get("queued_date", False),

@@ -30,6 +30,14 @@ class RenewalCommon(BaseCommon):
         cls.policy_strategic_yearly = cls.env.ref(
             "renewal_reminder.renewal_policy_strategic_yearly"
         )
+        # Reminders leave at any hour here: the sending hours and blackout
+        # periods have tests of their own (test_renewal_timing.py).
+        cls.sending_hours = cls.env.ref(
+            "renewal_reminder.resource_calendar_renewal_sending_hours"
+        )
+        cls.env["renewal.policy"].with_context(active_test=False).search([]).write(
+            {"calendar_id": False}
+        )
 
         cls.salesperson = new_test_user(
             cls.env,

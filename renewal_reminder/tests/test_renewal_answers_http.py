@@ -155,6 +155,30 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertEqual(len(self._messages()), before)
         self.assertEqual(self.contract.renewal_state, "reminding")
 
+    def test_following_a_link_reads_the_reminder_a_link_preview_does_not(self):
+        self.reminder.sudo().write({"state": "sent"})
+        path = self._links()["renew"]
+        # A messaging app previewing the link, a mail scanner checking it.
+        for agent in (
+            "WhatsApp/2.23.20.0",
+            "Mozilla/5.0 (compatible; bingbot/2.0)",
+            "",
+        ):
+            self.url_open(path, headers={"User-Agent": agent})
+        self.assertEqual(self.reminder.state, "sent")
+        self.assertFalse(self.reminder.clicked_date)
+        # The customer on their phone.
+        phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"
+        with freeze_time("2027-03-02 10:00:00"):
+            self.url_open(path, headers={"User-Agent": phone})
+        self.assertEqual(self.reminder.state, "clicked")
+        self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
+        # The first click is kept.
+        with freeze_time("2027-03-03 10:00:00"):
+            self.url_open(path, headers={"User-Agent": phone})
+        self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
+        self.assertFalse(self.reminder.answer)
+
     def test_a_bad_link_gets_the_same_plain_page(self):
         token = self._token()
         tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")

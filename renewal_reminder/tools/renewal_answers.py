@@ -211,3 +211,29 @@ def may_change_answer(current_answer, acted, changes=0):
     salesperson (or a self-service renewal) acted on it, nor after
     ``MAX_ANSWER_CHANGES`` changes."""
     return bool(current_answer) and not acted and changes < MAX_ANSWER_CHANGES
+
+
+# Words in the User-Agent of the programs that open links to show a preview
+# (messaging apps) or to check them (mail scanners), not people.
+LINK_PREVIEW_AGENTS = (
+    "bot",
+    "crawler",
+    "spider",
+    "preview",
+    "scanner",
+    "facebookexternalhit",
+    "whatsapp",
+    "skypeuripreview",
+    "slack",
+    "embedly",
+    "curl",
+    "python-requests",
+    "wget",
+)
+
+
+def is_link_preview(user_agent):
+    """Whether a request comes from a program previewing or checking a link
+    (its User-Agent says so, or says nothing) rather than from a person."""
+    agent = (user_agent or "").lower()
+    return not agent.strip() or any(word in agent for word in LINK_PREVIEW_AGENTS)

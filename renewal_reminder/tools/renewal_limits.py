@@ -120,6 +120,26 @@ def renewal_term_allowed(months):
     return months is not None and 1 <= months <= MAX_RENEWAL_TERM_MONTHS
 
 
+# How long silence or an unanswered reading waits before it escalates, in
+# hours: at least an hour, at most two months.
+MIN_ESCALATION_HOURS = 1
+MAX_ESCALATION_HOURS = 24 * 60
+# Learned timing brings a cycle's first reminder forward at most this long.
+MAX_ADVANCE_DAYS = 90
+
+
+def escalation_hours_allowed(hours):
+    """Whether ``hours`` may be saved as a policy's escalation delay."""
+    hours = _whole_number(hours)
+    return hours is not None and MIN_ESCALATION_HOURS <= hours <= MAX_ESCALATION_HOURS
+
+
+def advance_days_allowed(days):
+    """Whether ``days`` may be saved as a policy's learned-timing bound."""
+    days = _whole_number(days)
+    return days is not None and 0 <= days <= MAX_ADVANCE_DAYS
+
+
 # Days the rendered text of a closed reminder is kept (the chatter keeps
 # what was sent); at least a month, at most ten years.
 DEFAULT_BODY_RETENTION_DAYS = 365

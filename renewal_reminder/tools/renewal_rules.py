@@ -273,7 +273,15 @@ STATE_MORE_TIME = "more_time"
 
 # A reminder of the cycle in one of these states means the customer is being
 # (or was being) reminded.
-REMINDED_STATES = ("queued", "sent", "bounced", "failed")
+REMINDED_STATES = (
+    "queued",
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "failed",
+)
 
 
 def renewal_state(

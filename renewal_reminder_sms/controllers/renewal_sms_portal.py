@@ -1,6 +1,7 @@
 """The page an SMS's opt-out link opens: stop renewal SMS (the emails go on).
 
-Like the unsubscribe page of the emails, GET only shows; the change is a POST
+Like the unsubscribe page of the emails, GET only shows (and notes that the
+customer followed the SMS's link: it was read); the change is a POST
 with Odoo's CSRF token (link previews in messaging apps open links too).
 """
 
@@ -30,6 +31,7 @@ class RenewalSmsPortal(RenewalPortal):
         reminder = self._unsubscribe_reminder(token)
         if not reminder:
             return self._invalid()
+        self._note_click(reminder)
         self._in_customer_language(reminder)
         return request.render(
             "renewal_reminder_sms.portal_renewal_sms_stop",

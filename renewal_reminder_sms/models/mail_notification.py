@@ -28,7 +28,6 @@ class MailNotification(models.Model):
                     ("message_id", "in", sms.mail_message_id.ids),
                     ("channel", "=", "sms"),
                     ("state", "in", ("queued", "sent")),
-                    ("sms_delivered", "=", False),
                 ]
             )
         )
@@ -42,19 +41,18 @@ class MailNotification(models.Model):
         updates = defaultdict(lambda: self.env["renewal.reminder"])
         for reminder in reminders:
             notification = by_message.get(reminder.message_id)
-            outcome = renewal_sms.sms_outcome(
-                reminder.state, reminder.sms_delivered, notification.notification_status
+            state = renewal_sms.sms_outcome(
+                reminder.state, notification.notification_status
             )
-            if not outcome:
+            if not state:
                 continue
-            state, delivered = outcome
             values = {"state": state}
-            if state == "sent":
+            if state in ("sent", "delivered"):
                 values.update(
                     sent_date=reminder.sent_date or now, reason_code=False, reason=False
                 )
-                if delivered:
-                    values.update(sms_delivered=True, sms_delivered_date=now)
+                if state == "delivered":
+                    values.update(delivered_date=reminder.delivered_date or now)
             else:
                 values.update(
                     reason_code="sms_provider",

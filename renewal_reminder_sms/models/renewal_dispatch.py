@@ -234,10 +234,10 @@ class RenewalDispatch(models.AbstractModel):
                 answer=short[plan["answer_url"]],
                 stop=short[plan["optout_url"]],
             )
-            # A held SMS waits in the log as HTML, for the salesperson to read.
-            plan["body"] = (
-                self._sms_review_body(text) if plan["state"] == "review" else text
-            )
+            plan["body"] = text
+            # An SMS that waits (for review, or for the sending hours) waits
+            # in the log as HTML.
+            plan["held_body"] = self._sms_review_body(text)
             plan["subject"] = False
 
     # ------------------------------------------------------------------

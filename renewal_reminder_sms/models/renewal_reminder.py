@@ -31,15 +31,6 @@ class RenewalReminder(models.Model):
         readonly=True,
         help="The number the SMS went to, in international format.",
     )
-    sms_delivered = fields.Boolean(
-        string="Delivered",
-        readonly=True,
-        copy=False,
-        help="The SMS provider reported the SMS delivered to the phone.",
-    )
-    sms_delivered_date = fields.Datetime(
-        string="Delivered On", readonly=True, copy=False
-    )
 
     def _check_text_before_approval(self):
         """A held SMS goes out only with text, and without a template marker

@@ -107,7 +107,8 @@ class TestRenewalSms(RenewalCommon, SMSCase, MockEmail):
         self.assertEqual(reminder.state, "sent")
         notification = reminder.message_id.notification_ids
         notification.sudo().write({"notification_status": "sent"})
-        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
+        self.assertEqual(reminder.state, "delivered")
+        self.assertTrue(reminder.delivered_date)
         # A delivered stage is handled: the next days send nothing again.
         before = len(contract.renewal_reminder_ids)
         self._sms.clear()
@@ -118,7 +119,8 @@ class TestRenewalSms(RenewalCommon, SMSCase, MockEmail):
         notification.sudo().write(
             {"notification_status": "exception", "failure_type": "sms_server"}
         )
-        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
+        self.assertEqual(reminder.state, "delivered")
+        self.assertTrue(reminder.delivered_date)
 
     def test_a_provider_failure_is_the_reminders_reason(self):
         contract = self._create_contract(

@@ -150,7 +150,8 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.env["renewal.sms.provider"]._cron_read_statuses()
         self.assertEqual(TwilioStub.requests[-1]["method"], "GET")
         self.assertTrue(TwilioStub.requests[-1]["path"].endswith(".json"))
-        self.assertEqual((reminder.state, reminder.sms_delivered), ("sent", True))
+        self.assertEqual(reminder.state, "delivered")
+        self.assertTrue(reminder.delivered_date)
         # No secret in the logs.
         self.assertNotIn(TOKEN, "\n".join(logs.output))
 
@@ -248,7 +249,12 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.assertIn("To=%2B61412345678", lookup[0]["path"])
         self.assertEqual(sms.state, "pending")
         self.assertEqual(sms.sms_tracker_id.renewal_provider_ref, "SM_FOUND")
-        self.assertEqual(reminder.state, "sent")
+        # Found, then its status read in the same run: Twilio delivered it.
+        self.assertEqual(reminder.state, "delivered")
+        status = [
+            r for r in TwilioStub.requests if "/Messages/SM_FOUND.json" in r["path"]
+        ]
+        self.assertEqual(len(status), 1)
         self.assertEqual(len(self._posts()), 1)
 
     def test_an_sms_twilio_never_got_goes_out_once_more_and_only_once(self):

@@ -81,23 +81,23 @@ SMS_OUTCOME_FOR_STATUS = {
     "bounce": "failed",
     "canceled": "failed",
 }
+# How far an SMS reminder got, in order; a failure only ends one not yet
+# delivered.
+_SMS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4}
 
 
-def sms_outcome(state, delivered, notification_status):
-    """``(state, delivered)`` a reminder takes for an SMS notification
-    status, or None when nothing changes: a reminder moves from queued to
-    sent, then delivered (still "sent", flagged); an outcome never goes back,
-    and a delivered SMS does not fail."""
+def sms_outcome(state, notification_status):
+    """The state a reminder in ``state`` takes for an SMS notification
+    status, or None when nothing changes: queued, then sent (the provider
+    took it), then delivered (the phone got it); an outcome never goes
+    back, and a delivered SMS (or one whose link was followed) does not
+    fail."""
     outcome = SMS_OUTCOME_FOR_STATUS.get(notification_status)
-    if not outcome or state not in ("queued", "sent") or delivered:
+    if not outcome or state not in _SMS_RANK:
         return None
     if outcome == "failed":
-        return ("failed", False)
-    if outcome == "delivered":
-        return ("sent", True)
-    if state == "queued":
-        return ("sent", False)
-    return None
+        return "failed" if _SMS_RANK[state] < _SMS_RANK["delivered"] else None
+    return outcome if _SMS_RANK[outcome] > _SMS_RANK[state] else None
 
 
 # Failures of the SMS account, not of one number: the managers are told once.
