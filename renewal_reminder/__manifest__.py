@@ -25,6 +25,7 @@
         "views/contract_contract_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/resource_calendar_leaves_views.xml",
         "views/renewal_portal_templates.xml",
         "wizards/renewal_reminder_refuse_views.xml",
         "wizards/renewal_urgent_reminder_views.xml",

@@ -555,6 +555,8 @@ class RenewalReminder(models.Model):
         "max_delivery_attempts",
         "next_attempt_date",
         "recipient_id",
+        "send_at",
+        "send_at_reason",
     )
     @api.depends_context("lang", "tz")
     def _compute_status_summary(self):
@@ -584,6 +586,17 @@ class RenewalReminder(models.Model):
                     when=when,
                     retry=reminder.delivery_attempts,
                     retries=retries,
+                )
+            elif reminder.state in ("queued", "scheduled") and (
+                reminder.send_at and reminder.send_at > fields.Datetime.now()
+            ):
+                summary = self.env._(
+                    "%(state)s, leaves at %(when)s",
+                    state=label,
+                    when=reminder._format_moment(reminder.send_at),
+                )
+                next_step = reminder.send_at_reason or self.env._(
+                    "It waits for the customer's sending hours."
                 )
             elif reminder.state == "queued":
                 next_step = self.env._(

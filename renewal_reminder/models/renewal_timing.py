@@ -82,28 +82,38 @@ class RenewalTiming(models.AbstractModel):
             calendar = policy.calendar_id
             if not calendar:
                 continue
-            industry = contract.partner_id.commercial_partner_id.industry_id
-            periods = [
-                renewal_timing.Blackout(
-                    leave.date_from.replace(tzinfo=UTC),
-                    leave.date_to.replace(tzinfo=UTC),
-                    leave.name or "",
-                )
-                for leave in blackouts[calendar]
-                if not leave.renewal_industry_ids
-                or industry in leave.renewal_industry_ids
-            ]
             recipient = plan.get("recipient")
             tz = (recipient and recipient.tz) or contract._renewal_customer_tz()
-            hour = (
-                contract.renewal_timing_hour
-                if policy.learn_timing and contract.renewal_timing_hour
-                else None
-            )
             moment = renewal_timing.next_send_moment(
-                aware_now, tz, windows[calendar], periods, preferred_hour=hour
+                aware_now,
+                tz,
+                windows[calendar],
+                self._customer_blackouts(blackouts[calendar], contract),
+                preferred_hour=self._preferred_hour(contract, policy),
             )
             plan.update(self._moment_values(moment, tz, aware_now))
+
+    @api.model
+    def _customer_blackouts(self, leaves, contract):
+        """The blackout periods among ``leaves`` that apply to the
+        contract's customer (all, or those of the customer's industry)."""
+        industry = contract.partner_id.commercial_partner_id.industry_id
+        return [
+            renewal_timing.Blackout(
+                leave.date_from.replace(tzinfo=UTC),
+                leave.date_to.replace(tzinfo=UTC),
+                leave.name or "",
+            )
+            for leave in leaves
+            if not leave.renewal_industry_ids or industry in leave.renewal_industry_ids
+        ]
+
+    @api.model
+    def _preferred_hour(self, contract, policy):
+        """The customer's usual reading hour, when the policy learns it."""
+        if policy.learn_timing and contract.renewal_timing_hour:
+            return contract.renewal_timing_hour
+        return None
 
     @api.model
     def _moment_values(self, moment, tz, aware_now):

@@ -1,10 +1,12 @@
+from datetime import UTC
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_date
+from odoo.tools import format_date, format_datetime
 
-from ..tools import renewal_rules
+from ..tools import renewal_rules, renewal_simulation, renewal_timing
 
 
 class RenewalPolicyPreview(models.TransientModel):
@@ -21,6 +23,29 @@ class RenewalPolicyPreview(models.TransientModel):
     )
     cycle_end = fields.Date(related="contract_id.renewal_cycle_end", related_sudo=False)
     timeline = fields.Html(compute="_compute_timeline", sanitize=False)
+    scenario = fields.Selection(
+        selection=[
+            (renewal_simulation.NO_ANSWER, "The customer never answers"),
+            (
+                renewal_simulation.OPENS_NEVER_ANSWERS,
+                "The customer opens the emails but never answers",
+            ),
+            (renewal_simulation.BOUNCES, "The customer's email bounces"),
+            (
+                renewal_simulation.MORE_TIME_AT_2,
+                "The customer asks for more time at the second reminder",
+            ),
+        ],
+        string="Simulate",
+        default=renewal_simulation.NO_ANSWER,
+        required=True,
+    )
+    simulation = fields.Html(
+        compute="_compute_simulation",
+        sanitize=False,
+        help="Everything the rest of the cycle would bring in this scenario, "
+        "dated in the customer's time zone; nothing is sent or written.",
+    )
 
     def _stage_messages(self):
         """[(stage, date, rendered values or exception)] in sending order."""
@@ -251,3 +276,208 @@ class RenewalPolicyPreview(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    # ------------------------------------------------------------------
+    # Simulation
+    # ------------------------------------------------------------------
+
+    def _simulation_setup(self, now):
+        """What the simulation needs of the contract and the policy."""
+        self.ensure_one()
+        self.contract_id.check_access("read")
+        contract = self.contract_id.sudo()
+        policy = self.policy_id.sudo()
+        cycle_end = contract.renewal_cycle_end
+        cycle_reminders = contract.renewal_reminder_ids.filtered(
+            lambda r: r.cycle_end == cycle_end
+        )
+        handled = contract._renewal_handled_steps(cycle_reminders)
+        offsets = dict(contract._renewal_stage_offsets(policy))
+        pending = dict(renewal_rules.pending_stages(list(offsets.items()), handled))
+        stages = policy.stage_ids.filtered(lambda stage: stage.id in pending)
+        channels = {c for stage in stages for c in stage._channels()}
+        fallback = policy._fallback_channel()
+        if fallback:
+            channels.add(fallback)
+        found = (
+            self.env["renewal.dispatch"]
+            .sudo()
+            ._recipients([(contract, channel) for channel in sorted(channels)])
+        )
+        Timing = self.env["renewal.timing"]
+        calendar = policy.calendar_id
+        leaves = Timing._blackouts(calendar, now)[calendar] if calendar else []
+        return renewal_simulation.Setup(
+            cycle_end=cycle_end,
+            stages=[
+                renewal_simulation.Stage(pending[stage.id], tuple(stage._channels()))
+                for stage in stages
+            ],
+            tz=contract._renewal_customer_tz(),
+            windows=Timing._windows(calendar) if calendar else [],
+            blackouts=Timing._customer_blackouts(leaves, contract),
+            preferred_hour=Timing._preferred_hour(contract, policy),
+            delays=policy._escalation_delays(),
+            fallback_channel=fallback,
+            reachable={
+                channel: not problem
+                for channel, (_recipient, problem) in zip(
+                    sorted(channels), found, strict=True
+                )
+            },
+            backup=bool(
+                contract.partner_id.commercial_partner_id.renewal_backup_partner_id.email
+            ),
+            grace_days=policy.grace_days,
+        )
+
+    @api.depends("policy_id", "contract_id", "scenario")
+    @api.depends_context("lang", "tz")
+    def _compute_simulation(self):
+        now = fields.Datetime.now()
+        for wizard in self:
+            if not (wizard.policy_id and wizard.contract_id):
+                wizard.simulation = False
+                continue
+            setup = wizard._simulation_setup(now)
+            events = renewal_simulation.simulate(
+                setup, wizard.scenario, now.replace(tzinfo=UTC)
+            )
+            wizard.simulation = wizard._simulation_html(setup, events)
+
+    def _simulation_html(self, setup, events):
+        """The simulated events as a dated table, in the customer's time."""
+        if not events:
+            return Markup('<p class="text-muted o_renewal_simulation">%s</p>') % (
+                self.env._(
+                    "Nothing more happens in this cycle: every stage was dealt "
+                    "with, or the contract has no end date."
+                )
+            )
+        rows = [
+            Markup(
+                '<tr class="o_renewal_simulation_%s"><td class="text-nowrap">%s</td>'
+                "<td>%s</td></tr>"
+            )
+            % (
+                event.kind,
+                format_datetime(
+                    self.env,
+                    event.at.replace(tzinfo=None),
+                    tz=setup.tz,
+                    dt_format="short",
+                ),
+                self._event_text(event, setup),
+            )
+            for event in events
+        ]
+        return Markup(
+            '<p class="text-muted">%s</p><table class="table table-sm '
+            'o_renewal_simulation"><tbody>%s</tbody></table>'
+        ) % (
+            self.env._(
+                "Times in the customer's time zone (%(tz)s). Nothing is sent or "
+                "written.",
+                tz=setup.tz,
+            ),
+            Markup("").join(rows),
+        )
+
+    def _event_text(self, event, setup):
+        """What a simulated event means, in words."""
+        channels = dict(
+            self.env["renewal.policy.stage"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        )
+        channel = channels.get(event.channel, event.channel or "")
+        delays = setup.delays
+        why = {
+            renewal_timing.OUTSIDE_HOURS: self.env._("held for the sending hours"),
+            renewal_timing.BLACKOUT: self.env._("held past a blackout period"),
+            renewal_timing.PREFERRED_HOUR: self.env._(
+                "at the customer's usual reading hour"
+            ),
+        }
+        kind = event.kind
+        if kind in (renewal_simulation.SEND, renewal_simulation.FALLBACK):
+            if kind == renewal_simulation.FALLBACK:
+                text = self.env._(
+                    "Email still unread after %(hours)s hours: the %(days)s-day "
+                    "reminder again by %(channel)s",
+                    hours=delays.unread,
+                    days=event.days,
+                    channel=channel,
+                )
+            elif event.detail == "backup":
+                text = self.env._(
+                    "%(channel)s: %(days)s-day reminder, to the backup contact",
+                    channel=channel,
+                    days=event.days,
+                )
+            else:
+                text = self.env._(
+                    "%(channel)s: %(days)s-day reminder",
+                    channel=channel,
+                    days=event.days,
+                )
+            if event.detail in why:
+                text = self.env._(
+                    "%(text)s (%(why)s)", text=text, why=why[event.detail]
+                )
+            return text
+        texts = {
+            renewal_simulation.SKIP: self.env._(
+                "%(channel)s of the %(days)s-day stage not sent: the customer "
+                "cannot be reached by %(channel)s",
+                channel=channel,
+                days=event.days,
+            ),
+            renewal_simulation.SUPERSEDED: self.env._(
+                "%(days)s-day stage skipped: the cycle starts late, the "
+                "%(send)s-day stage goes instead",
+                days=event.days,
+                send=event.detail,
+            ),
+            renewal_simulation.EXPIRED: self.env._(
+                "%(days)s-day stage does not go: the cycle ends first",
+                days=event.days,
+            ),
+            renewal_simulation.OPEN: self.env._("The customer opens the email"),
+            renewal_simulation.BOUNCE: self.env._(
+                "The email bounces: the reminder reads Bounced"
+            ),
+            renewal_simulation.FIX_ADDRESS: self.env._(
+                "Activity for the salesperson: fix the email address; the next "
+                "reminders go to the backup contact"
+            )
+            if setup.backup
+            else self.env._(
+                "Activity for the salesperson: fix the email address (no backup "
+                "contact: the next reminders go to the same address)"
+            ),
+            renewal_simulation.ANSWER: self.env._(
+                "The customer answers “I need more time”: the remaining "
+                "reminders move %(days)s days later, nothing escalates",
+                days=event.detail,
+            ),
+            renewal_simulation.FOLLOW_UP: self.env._(
+                "Read %(hours)s hours ago, no answer: activity for the "
+                "salesperson to follow up",
+                hours=delays.read,
+            ),
+            renewal_simulation.AT_RISK: self.env._("The renewal is flagged at risk"),
+            renewal_simulation.FORWARD: self.env._(
+                "No answer %(hours)s hours after the %(days)s-day reminder: the "
+                "%(next)s-day reminder goes out now",
+                hours=delays.silence,
+                days=event.days,
+                next=event.detail,
+            ),
+            renewal_simulation.CALL: self.env._(
+                "No answer %(hours)s hours after the last reminder: activity for "
+                "the salesperson to call the customer",
+                hours=delays.silence,
+            ),
+        }
+        return texts.get(kind, kind)

@@ -1,3 +1,4 @@
+from . import renewal_policy
 from . import renewal_policy_stage
 from . import renewal_reminder
 from . import renewal_dispatch

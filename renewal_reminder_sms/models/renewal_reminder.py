@@ -32,6 +32,10 @@ class RenewalReminder(models.Model):
         help="The number the SMS went to, in international format.",
     )
 
+    @api.depends("policy_id.fallback_channel", "policy_id.unread_fallback_hours")
+    def _compute_escalation_due(self):
+        return super()._compute_escalation_due()
+
     def _check_text_before_approval(self):
         """A held SMS goes out only with text, and without a template marker
         the editing put there."""

@@ -1,0 +1,161 @@
+from datetime import date, datetime
+
+from odoo.tests import freeze_time, tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import RenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalSendingHours(RenewalCommon, MockEmail):
+    """Reminders leave within the sending hours of the customer's time zone,
+    outside blackout periods, at the hour the customer usually reads."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["contract.contract"].search([]).write({"active": False})
+        # Weekdays 09:00-18:00 in each customer's own time zone.
+        cls.policy_standard.calendar_id = cls.sending_hours
+        cls.education = cls.env["res.partner.industry"].create({"name": "Schools"})
+        cls.paris = cls.env["res.partner"].create(
+            {
+                "name": "Lycée Voltaire",
+                "is_company": True,
+                "email": "office@voltaire.example.com",
+                "tz": "Europe/Paris",
+                "renewal_tier_id": cls.tier_standard.id,
+            }
+        )
+
+    def _pass(self, moment):
+        with freeze_time(moment), self.mock_mail_gateway():
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["mail.mail"].sudo().process_email_queue()
+
+    def _reminder(self, contract):
+        """The reminder of the contract's current cycle."""
+        return contract.renewal_reminder_ids.filtered(
+            lambda r: r.state != "skipped" and r.cycle_end == contract.renewal_cycle_end
+        )
+
+    def test_a_saturday_reminder_waits_in_the_mail_queue_for_monday_9_paris_time(
+        self,
+    ):
+        # Its 30-day stage falls on Saturday 2027-03-06.
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        reminder = self._reminder(contract)
+        self.assertEqual(reminder.state, "queued")
+        # 09:00 in Paris (CET) is 08:00 UTC.
+        self.assertEqual(reminder.send_at, datetime(2027, 3, 8, 8, 0))
+        self.assertEqual(reminder.mail_id.scheduled_date, datetime(2027, 3, 8, 8, 0))
+        self.assertIn("Outside the sending hours", reminder.send_at_reason)
+        self.assertIn("Europe/Paris", reminder.send_at_reason)
+        self.assertIn("leaves at", reminder.with_context(tz="UTC").status_summary)
+        # Sunday: Odoo's mail queue leaves it alone.
+        self._pass("2027-03-07 12:00:00")
+        self.assertEqual(reminder.state, "queued")
+        self.assertFalse(self._mails)
+        # Monday 09:01 in Paris: it leaves.
+        self._pass("2027-03-08 08:01:00")
+        self.assertEqual(reminder.state, "sent")
+        self.assertEqual(len(self._mails), 1)
+
+    def test_a_blackout_for_schools_holds_a_school_and_no_one_else(self):
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Spring holidays",
+                "calendar_id": self.sending_hours.id,
+                "date_from": datetime(2027, 3, 7, 23, 0),
+                "date_to": datetime(2027, 3, 14, 23, 0),
+                "renewal_industry_ids": [(6, 0, self.education.ids)],
+            }
+        )
+        self.paris.industry_id = self.education
+        shop = self.paris.copy({"name": "Boulangerie", "industry_id": False})
+        school = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        other = self._create_contract(shop, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        held = self._reminder(school)
+        self.assertEqual(held.send_at, datetime(2027, 3, 15, 8, 0))
+        self.assertIn("Spring holidays", held.send_at_reason)
+        self.assertEqual(self._reminder(other).send_at, datetime(2027, 3, 8, 8, 0))
+
+    def test_public_holidays_of_every_calendar_are_blackouts_too(self):
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": False,
+                "date_from": datetime(2027, 3, 8, 0, 0),
+                "date_to": datetime(2027, 3, 9, 0, 0),
+            }
+        )
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        self.assertEqual(self._reminder(contract).send_at, datetime(2027, 3, 9, 8, 0))
+
+    def test_a_customer_who_reads_at_two_gets_reminders_at_two(self):
+        shanghai = self.paris.copy(
+            {"name": "上海贸易", "tz": "Asia/Shanghai", "email": "sh@example.com"}
+        )
+        contract = self._create_contract(shanghai, date_end=date(2027, 3, 31))
+        # Past cycles' reminders, read around 14:00 in Shanghai (06:00 UTC).
+        for day, hour in ((1, 6), (10, 6), (20, 7)):
+            self.env["renewal.reminder"].create(
+                {
+                    "contract_id": contract.id,
+                    "cycle_end": date(2026, 3, 31),
+                    "days_before": 30 - day,
+                    "state": "opened",
+                    "sent_date": datetime(2026, 3, day, 1, 0),
+                    "opened_date": datetime(2026, 3, day, hour, 20),
+                }
+            )
+        self.assertEqual(contract.renewal_timing_hour, 14.0)
+        self.assertIn("14:00", contract.renewal_timing_reason)
+        # Monday 2027-03-01, 09:00 in Shanghai: waits until 14:00 there.
+        self._pass("2027-03-01 01:00:00")
+        reminder = self._reminder(contract)
+        self.assertEqual(reminder.send_at, datetime(2027, 3, 1, 6, 0))
+        self.assertIn("usually reads", reminder.send_at_reason)
+
+    def test_a_customer_slow_to_answer_gets_the_first_reminder_earlier(self):
+        contract = self._create_contract(self.paris, date_end=date(2027, 3, 31))
+        self.assertEqual(contract.renewal_next_date, date(2027, 3, 1))
+        # Last year they answered 10 days after the first reminder.
+        Reminder = self.env["renewal.reminder"]
+        Reminder.create(
+            {
+                "contract_id": contract.id,
+                "cycle_end": date(2026, 3, 31),
+                "days_before": 30,
+                "state": "sent",
+                "sent_date": datetime(2026, 3, 1, 9, 0),
+            }
+        )
+        Reminder.create(
+            {
+                "contract_id": contract.id,
+                "cycle_end": date(2026, 3, 31),
+                "days_before": 15,
+                "state": "sent",
+                "sent_date": datetime(2026, 3, 16, 9, 0),
+                "answer": "renew",
+                "answer_date": datetime(2026, 3, 11, 9, 0),
+            }
+        )
+        self.assertEqual(contract.renewal_timing_advance_days, 10)
+        self.assertIn("10 days earlier", contract.renewal_timing_reason)
+        self.assertEqual(contract.renewal_next_date, date(2027, 2, 19))
+        # The policy bounds it.
+        self.policy_standard.max_advance_days = 4
+        self.assertEqual(contract.renewal_timing_advance_days, 4)
+        self.assertEqual(contract.renewal_next_date, date(2027, 2, 25))
+        self._pass("2027-02-25 10:00:00")
+        self.assertEqual(self._reminder(contract).days_before, 30)
+        # Learning switched off: the policy's days as they are.
+        self.policy_standard.learn_timing = False
+        self.assertEqual(contract.renewal_timing_advance_days, 0)
+        self.assertFalse(contract.renewal_timing_reason)
