@@ -26,7 +26,8 @@ class RenewalPolicy(models.Model):
     @api.constrains("unread_fallback_hours")
     def _check_unread_fallback_hours(self):
         for policy in self:
-            if not renewal_limits.escalation_hours_allowed(policy.unread_fallback_hours):
+            hours = policy.unread_fallback_hours
+            if not renewal_limits.escalation_hours_allowed(hours):
                 raise ValidationError(
                     self.env._(
                         "The fallback delay of %(policy)s must be from %(min)s to "
@@ -34,7 +35,7 @@ class RenewalPolicy(models.Model):
                         policy=policy.name,
                         min=renewal_limits.MIN_ESCALATION_HOURS,
                         max=renewal_limits.MAX_ESCALATION_HOURS,
-                        value=policy.unread_fallback_hours,
+                        value=hours,
                     )
                 )
 
