@@ -19,8 +19,7 @@ class RenewalPolicy(models.Model):
     unread_fallback_hours = fields.Integer(
         string="Fallback After (Hours)",
         default=renewal_escalation.DEFAULT_UNREAD_HOURS,
-        help="How long an email reminder may stay unopened before its "
-        "fallback.",
+        help="How long an email reminder may stay unopened before its fallback.",
     )
 
     @api.constrains("unread_fallback_hours")
