@@ -14,6 +14,7 @@ reminder that breaks noted and left out):
 """
 
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 
@@ -394,6 +395,8 @@ class RenewalEscalation(models.AbstractModel):
             at_risk[contract] = reason
             notes.append((contract, reason))
         self.env["renewal.reminder"].union(*reminders).write({"escalated_date": now})
+        # One write per set of equal values, not one per contract.
+        updates = defaultdict(lambda: self.env["contract.contract"])
         for contract, reason in at_risk.items():
             values = {
                 "renewal_risk_end": contract.renewal_cycle_end,
@@ -401,16 +404,27 @@ class RenewalEscalation(models.AbstractModel):
             }
             if contract.renewal_risk_end != contract.renewal_cycle_end:
                 values["renewal_risk_date"] = now
-            contract.with_context(mail_notrack=True).write(values)
+            updates[tuple(sorted(values.items()))] |= contract
+        for values, contracts in updates.items():
+            contracts.with_context(mail_notrack=True).write(dict(values))
         self.env["renewal.reminder"]._schedule_once(
             "renewal_reminder.mail_activity_type_renewal_call", calls
         )
+        # Said once in each contract's chatter, as notes logged in a batch.
+        label = self.env._("Renewal at risk:")
+        rounds = []
         for contract, reason in notes:
-            contract.with_context(mail_notrack=True).message_post(
-                body=Markup("<p><strong>%s</strong> %s</p>")
-                % (self.env._("Renewal at risk:"), reason),
-                message_type="notification",
-                subtype_xmlid="mail.mt_note",
-            )
+            body = Markup("<p><strong>%s</strong> %s</p>") % (label, reason)
+            for bodies in rounds:
+                if contract.id not in bodies:
+                    bodies[contract.id] = body
+                    break
+            else:
+                rounds.append({contract.id: body})
+        Contract = self.env["contract.contract"]
+        for bodies in rounds:
+            Contract.browse(list(bodies)).with_context(
+                mail_notrack=True
+            )._message_log_batch(bodies)
         # The next stages are due now: the daily pass sends them.
         self._wake(PASS_CRON)

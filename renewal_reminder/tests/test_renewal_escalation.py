@@ -20,6 +20,9 @@ class TestRenewalEscalation(RenewalCommon, MockEmail):
         cls.contract = cls._create_contract(
             cls.customer_standard, date_end=date(2027, 3, 31), code="CT-SILENT"
         )
+        # An unread email's fallback (a channel add-on's) has tests of its own.
+        if "fallback_channel" in cls.env["renewal.policy"]._fields:
+            cls.env["renewal.policy"].search([]).write({"fallback_channel": False})
         cls.read_type = cls.env.ref("renewal_reminder.mail_activity_type_renewal_read")
         cls.call_type = cls.env.ref("renewal_reminder.mail_activity_type_renewal_call")
 
@@ -189,3 +192,48 @@ class TestRenewalEscalation(RenewalCommon, MockEmail):
         self.assertFalse(broken.escalation_due)
         self.assertFalse(self.contract.renewal_at_risk)
         self.assertTrue(other.renewal_at_risk)
+
+    def test_the_queries_do_not_grow_with_the_reminders_of_a_batch(self):
+        def silent_reminders(count):
+            customers = self.env["res.partner"].create(
+                [
+                    {
+                        "name": f"Quiet {count}-{index}",
+                        "email": f"quiet{count}-{index}@example.com",
+                        "renewal_tier_id": self.tier_standard.id,
+                    }
+                    for index in range(count)
+                ]
+            )
+            contracts = self.env["contract.contract"].union(
+                *(self._create_contract(customer) for customer in customers)
+            )
+            with freeze_time("2027-03-01 10:00:00"), self.mock_mail_gateway():
+                self.env["renewal.scheduler"]._process_due_contracts(
+                    contracts, date(2027, 3, 1)
+                )
+            # As the pass claims them.
+            reminders = self.env["renewal.reminder"].browse(
+                contracts.renewal_reminder_ids.ids
+            )
+            reminders.write({"state": "sent", "sent_date": datetime(2027, 3, 1, 10)})
+            # Half of them were read: they are followed up too.
+            reminders[::2].write(
+                {"state": "opened", "opened_date": datetime(2027, 3, 1, 11)}
+            )
+            return reminders
+
+        def queries(reminders):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            with freeze_time("2027-03-05 12:00:00"), self.mock_mail_gateway():
+                self.env["renewal.escalation"]._escalate_batch(
+                    reminders, datetime(2027, 3, 5, 12)
+                )
+                self.env.flush_all()
+            self.assertTrue(all(reminders.mapped("escalated_date")))
+            return self.env.cr.sql_log_count - before
+
+        queries(silent_reminders(2))  # warm the caches
+        self.assertEqual(queries(silent_reminders(5)), queries(silent_reminders(25)))

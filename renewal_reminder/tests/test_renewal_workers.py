@@ -1,10 +1,10 @@
-from datetime import date
+from datetime import date, datetime
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
 from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 # Far before any demo contract's dates, so only this test's contracts are due.
 TODAY = date(2020, 1, 1)
@@ -209,6 +209,95 @@ class TestRenewalWorkers(BaseCase):
         self.assertEqual(
             queued_per_contract(), dict.fromkeys(self.contracts.ids, (1, 1))
         )
+
+    def test_two_workers_never_escalate_the_same_reminder_twice(self):
+        cr = self.connections[0]
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        self._keep_cron_state(
+            cr, env.ref("renewal_reminder.ir_cron_renewal_reminder_escalate")
+        )
+        with freeze_time(TODAY):
+            while env["renewal.reminder"]._cron_send_due_reminders(batch_size=4):
+                pass
+        # Every reminder left four days ago, unread and unanswered; half of
+        # them were read.
+        cr.execute(
+            "UPDATE renewal_reminder SET state = 'sent', sent_date = %s "
+            "WHERE contract_id IN %s AND state IN ('queued', 'scheduled')",
+            [datetime(2019, 12, 28, 9, 0), tuple(self.contracts.ids)],
+        )
+        cr.execute(
+            "UPDATE renewal_reminder SET state = 'opened', opened_date = %s "
+            "WHERE contract_id IN %s AND state = 'sent' AND contract_id %% 2 = 0",
+            [datetime(2019, 12, 28, 10, 0), tuple(self.contracts.ids)],
+        )
+        env.invalidate_all()
+        reminders = env["renewal.reminder"].search(
+            [
+                ("contract_id", "in", self.contracts.ids),
+                ("state", "in", ("sent", "opened")),
+            ]
+        )
+        env.add_to_compute(reminders._fields["escalation_due"], reminders)
+        reminders._recompute_recordset(["escalation_due"])
+        self.assertEqual(len(reminders), len(self.contracts))
+        cr.commit()  # pylint: disable=invalid-commit
+        worker_a, worker_b = (
+            api.Environment(connection, SUPERUSER_ID, {})
+            for connection in self.connections[1:]
+        )
+        now = datetime(2020, 1, 1, 12, 0)
+        taken = {"a": set(), "b": set()}
+        where = SQL("r.escalation_due IS NOT NULL AND r.escalation_due <= %s", now)
+        with freeze_time(now):
+            while True:
+                # Both claim a batch before either commits.
+                claimed = {
+                    name: env_["renewal.escalation"]._claim(
+                        where, SQL("r.escalation_due, r.id"), 3
+                    )
+                    for name, env_ in (("a", worker_a), ("b", worker_b))
+                }
+                self.assertFalse(set(claimed["a"].ids) & set(claimed["b"].ids))
+                if not (claimed["a"] or claimed["b"]):
+                    break
+                for name, env_ in (("a", worker_a), ("b", worker_b)):
+                    if claimed[name]:
+                        taken[name] |= set(claimed[name].ids)
+                        env_["renewal.escalation"]._escalate_batch(claimed[name], now)
+                    env_.cr.commit()  # pylint: disable=invalid-commit
+        self.assertTrue(taken["a"] and taken["b"], "both workers took a share")
+        cr.rollback()
+        ids = tuple(self.contracts.ids)
+        # One at-risk note per contract, one escalation per reminder.
+        cr.execute(
+            "SELECT res_id, count(*) FROM mail_message WHERE model = "
+            "'contract.contract' AND res_id IN %s AND body LIKE %s GROUP BY res_id",
+            [ids, "%Renewal at risk%"],
+        )
+        self.assertEqual(dict(cr.fetchall()), dict.fromkeys(ids, 1))
+        cr.execute(
+            "SELECT count(*) FROM contract_contract WHERE id IN %s AND "
+            "renewal_risk_end IS NOT NULL",
+            [ids],
+        )
+        self.assertEqual(cr.fetchone()[0], len(ids))
+        # One read follow-up per read contract.
+        read_type = env.ref("renewal_reminder.mail_activity_type_renewal_read").id
+        cr.execute(
+            "SELECT res_id, count(*) FROM mail_activity WHERE res_model = "
+            "'contract.contract' AND res_id IN %s AND activity_type_id = %s "
+            "GROUP BY res_id",
+            [ids, read_type],
+        )
+        self.assertEqual(dict(cr.fetchall()), {cid: 1 for cid in ids if cid % 2 == 0})
+        # At most one fallback line per unread reminder.
+        cr.execute(
+            "SELECT contract_id, count(*) FROM renewal_reminder WHERE "
+            "contract_id IN %s AND trigger = 'fallback' GROUP BY contract_id",
+            [ids],
+        )
+        self.assertTrue(all(count == 1 for count in dict(cr.fetchall()).values()))
 
     def _keep_cron_state(self, cr, cron):
         """Put the scheduled actions and the settings back as they were."""
