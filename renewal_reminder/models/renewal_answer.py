@@ -336,15 +336,19 @@ class RenewalAnswer(models.AbstractModel):
             and r.state == "cancelled"
             and r.reason_code == "answered"
         )
-        if stopped:
-            stopped.write(
-                {
-                    "state": "review",
-                    "reason_code": False,
-                    "reason": False,
-                    "outcome_date": False,
-                }
-            )
+        if not stopped:
+            return
+        # An email held in the mail queue for the sending hours goes back
+        # there; a message that waited in the log waits again.
+        held_mails = stopped.filtered(
+            lambda r: r.mail_id and r.sudo().mail_id.state == "cancel"
+        )
+        held_mails.sudo().mail_id.write({"state": "outgoing"})
+        reset = {"reason_code": False, "reason": False, "outcome_date": False}
+        held_mails.write(dict(reset, state="queued"))
+        rest = stopped - held_mails
+        rest.filtered("send_at").write(dict(reset, state="scheduled"))
+        rest.filtered(lambda r: not r.send_at).write(dict(reset, state="review"))
 
     @api.model
     def _undo(self, reminder):
@@ -371,12 +375,31 @@ class RenewalAnswer(models.AbstractModel):
             lambda r: r.cycle_end == reminder.cycle_end
             and r.state in ("scheduled", "review")
         )
-        waiting._cancel(
-            "answered",
-            self.env._(
-                "The customer answered: %(answer)s.", answer=reminder._answer_label()
-            ),
+        reason = self.env._(
+            "The customer answered: %(answer)s.", answer=reminder._answer_label()
         )
+        waiting._cancel("answered", reason)
+        # An email still held in the mail queue for the sending hours does
+        # not go out either.
+        now = fields.Datetime.now()
+        held = reminder.contract_id.renewal_reminder_ids.filtered(
+            lambda r: r.cycle_end == reminder.cycle_end
+            and r.state == "queued"
+            and r.mail_id
+            and r.sudo().mail_id.state == "outgoing"
+            and r.sudo().mail_id.scheduled_date
+            and r.sudo().mail_id.scheduled_date > now
+        )
+        if held:
+            held.sudo().mail_id.write({"state": "cancel"})
+            held.write(
+                {
+                    "state": "cancelled",
+                    "reason_code": "answered",
+                    "reason": reason,
+                    "outcome_date": now,
+                }
+            )
 
     @api.model
     def _log_answer(self, reminder, effects):

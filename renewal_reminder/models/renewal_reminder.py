@@ -557,6 +557,7 @@ class RenewalReminder(models.Model):
         "recipient_id",
         "send_at",
         "send_at_reason",
+        "escalation_due",
     )
     @api.depends_context("lang", "tz")
     def _compute_status_summary(self):
@@ -602,6 +603,16 @@ class RenewalReminder(models.Model):
                 next_step = self.env._(
                     "The email is in Odoo's mail queue and leaves with its next "
                     "run; this reminder then reads Sent."
+                )
+            elif (
+                reminder.state in renewal_escalation.LEFT_STATES
+                and reminder.escalation_due
+            ):
+                next_step = self.env._(
+                    "Waiting for the customer's answer. Without one, the next "
+                    "step comes at %(when)s (a fallback, a follow-up for the "
+                    "salesperson or the next stage, as the policy says).",
+                    when=reminder._format_moment(reminder.escalation_due),
                 )
             elif reminder.state == "review":
                 next_step = self.env._(

@@ -159,3 +159,38 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
         self.policy_standard.learn_timing = False
         self.assertEqual(contract.renewal_timing_advance_days, 0)
         self.assertFalse(contract.renewal_timing_reason)
+
+    def test_an_answer_before_a_held_email_leaves_stops_it_and_a_change_resumes_it(
+        self,
+    ):
+        # A first reminder 40 days before the end, on Wednesday 2027-02-24.
+        self.policy_standard.stage_ids = [
+            (0, 0, {"days_before": 40, "tone": "gentle", "sequence": 0})
+        ]
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-02-24 10:00:00")
+        earlier = self._reminder(contract)
+        self.assertEqual((earlier.days_before, earlier.state), (40, "sent"))
+        # The 30-day stage waits for Monday 09:00; the customer answers the
+        # earlier reminder's link on Sunday.
+        self._pass("2027-03-06 08:00:00")
+        held = self._reminder(contract) - earlier
+        self.assertEqual((held.state, held.mail_id.state), ("queued", "outgoing"))
+        Answer = self.env["renewal.answer"]
+        with freeze_time("2027-03-07 10:00:00"):
+            ok, _errors = Answer._record(earlier, {"answer": "renew"})
+        self.assertTrue(ok)
+        self.assertEqual((held.state, held.reason_code), ("cancelled", "answered"))
+        self.assertEqual(held.mail_id.state, "cancel")
+        # The customer changes their mind before anyone acted: the email
+        # waits in the mail queue again, and leaves on Monday.
+        with freeze_time("2027-03-07 11:00:00"):
+            ok, _errors = Answer._record(
+                earlier,
+                {"answer": "more_time", "reason": "budget_pending"},
+                change=True,
+            )
+        self.assertTrue(ok)
+        self.assertEqual((held.state, held.mail_id.state), ("queued", "outgoing"))
+        self._pass("2027-03-08 08:01:00")
+        self.assertEqual(held.state, "sent")
