@@ -84,7 +84,15 @@ ANALYZE;
 
 
 def measure(config, database):
-    command = [sys.executable, __file__, "measure", "--config", config, "--db", database]
+    command = [
+        sys.executable,
+        __file__,
+        "measure",
+        "--config",
+        config,
+        "--db",
+        database,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode:
         sys.exit(f"measure failed:\n{result.stderr[-4000:]}")
@@ -201,7 +209,9 @@ def measure_main(argv):
                         today, BATCH_SIZE
                     )
                     if contracts:
-                        env["renewal.scheduler"]._process_due_contracts(contracts, today)
+                        env["renewal.scheduler"]._process_due_contracts(
+                            contracts, today
+                        )
                     done = len(contracts)
                 if not done:
                     break
