@@ -78,12 +78,47 @@ class RenewalDispatch(models.AbstractModel):
 
     @api.model
     def _send_approved(self, reminders):
-        """Send the held reminders a salesperson approved, channel by channel."""
+        """Send the held reminders a salesperson approved, channel by channel,
+        at the first moment of the customer's sending hours: an email waits
+        in the mail queue, another channel's message in the log (the release
+        pass sends it)."""
+        reminders = self._time_approved(reminders)
         by_channel = defaultdict(reminders.browse)
         for reminder in reminders:
             by_channel[reminder.channel or "email"] |= reminder
         for channel, group in by_channel.items():
             getattr(self, f"_send_approved_{channel}")(group)
+
+    @api.model
+    def _time_approved(self, reminders):
+        """Give approved reminders their moment; returns those to send now
+        (or to hand to a queue that holds them until then)."""
+        waiting = reminders.filtered(lambda r: r.state != "scheduled")
+        plans = [
+            {
+                "contract": reminder.contract_id,
+                "policy": reminder.policy_id or reminder.contract_id.renewal_policy_id,
+                "recipient": reminder.recipient_id,
+                "channel": reminder.channel,
+                "reminder": reminder,
+            }
+            for reminder in waiting
+            if reminder.policy_id or reminder.contract_id.renewal_policy_id
+        ]
+        self.env["renewal.timing"]._plan_moments(plans)
+        held = reminders.browse()
+        for plan in plans:
+            if not plan.get("send_later"):
+                continue
+            values = {
+                "send_at": plan["send_at"],
+                "send_at_reason": plan.get("send_at_reason") or False,
+            }
+            if plan["channel"] != "email":
+                values["state"] = "scheduled"
+                held |= plan["reminder"]
+            plan["reminder"].sudo().write(values)
+        return reminders - held
 
     # ------------------------------------------------------------------
     # Email

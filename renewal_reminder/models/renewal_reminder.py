@@ -745,6 +745,10 @@ class RenewalReminder(models.Model):
                             reminder.cycle_end,
                         )
                     ),
+                    # Held for the customer's sending hours, when it must be.
+                    "send_at": reminder.send_at
+                    if reminder.send_at and reminder.send_at > fields.Datetime.now()
+                    else False,
                 }
                 for reminder in self
             ]

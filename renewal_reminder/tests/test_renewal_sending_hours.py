@@ -194,3 +194,15 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
         self.assertEqual((held.state, held.mail_id.state), ("queued", "outgoing"))
         self._pass("2027-03-08 08:01:00")
         self.assertEqual(held.state, "sent")
+
+    def test_a_reminder_approved_on_a_saturday_waits_for_monday(self):
+        self.policy_standard.stage_ids.write({"review_required": True})
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 2))
+        self._pass("2027-03-03 10:00:00")
+        held = self._reminder(contract)
+        self.assertEqual(held.state, "review")
+        with freeze_time("2027-03-06 15:00:00"):
+            held.with_user(self.salesperson).action_approve()
+        self.assertEqual(held.state, "queued")
+        self.assertEqual(held.send_at, datetime(2027, 3, 8, 8, 0))
+        self.assertEqual(held.mail_id.scheduled_date, datetime(2027, 3, 8, 8, 0))
