@@ -27,3 +27,13 @@ class TestTranslation(RenewalCommon):
         self.assertEqual(action["name"], "客户等级")
         menu = env.ref("renewal_reminder.renewal_menu_root").with_env(env)
         self.assertEqual(menu.name, "续约")
+
+    def test_a_chinese_salesperson_reads_the_escalation_in_chinese(self):
+        env = self.env(user=self.salesperson, context={"lang": "zh_CN"})
+        fields = env["contract.contract"].fields_get(["renewal_at_risk"])
+        self.assertEqual(fields["renewal_at_risk"]["string"], "有风险")
+        states = dict(
+            env["renewal.reminder"].fields_get(["state"])["state"]["selection"]
+        )
+        self.assertNotEqual(states["opened"], "Opened")
+        self.assertNotEqual(states["clicked"], "Clicked")
