@@ -166,21 +166,20 @@ class RenewalEscalation(models.AbstractModel):
         blocked = reminders.browse()
         Reminder = self.env["renewal.reminder"]
         for reminder, (recipient, problem) in zip(reminders, found, strict=True):
-            if problem or recipient != reminder.recipient_id:
-                # The customer opted out meanwhile, or the contact changed.
+            if problem:
+                # The customer opted out meanwhile, lost their number...
                 reminder.write(
                     {
                         "state": "skipped",
-                        "reason_code": problem or "superseded",
-                        "reason": Reminder._recipient_problem_text(problem, recipient)
-                        if problem
-                        else self.env._(
-                            "The renewal contact changed while the reminder waited."
-                        ),
+                        "reason_code": problem,
+                        "reason": Reminder._recipient_problem_text(problem, recipient),
                         "outcome_date": now,
                     }
                 )
                 blocked |= reminder
+            elif recipient != reminder.recipient_id:
+                # A new renewal contact since: the message goes to them.
+                reminder.write({"recipient_id": recipient.id})
         ready = reminders - blocked
         if ready:
             self.env["renewal.dispatch"]._send_approved(ready)

@@ -5,6 +5,9 @@ from odoo.tools import html2plaintext
 
 from ..tools import renewal_sms
 
+# The length of a renewal SMS's short link code (see link_tracker_code.py).
+SHORT_CODE_LENGTH = 12
+
 
 class RenewalPolicyPreview(models.TransientModel):
     _inherit = "renewal.policy.preview"
@@ -27,12 +30,15 @@ class RenewalPolicyPreview(models.TransientModel):
         except Exception as error:  # noqa: BLE001 - shown in the preview
             return Markup('<p class="text-danger">%s</p>') % error
         text = html2plaintext(text or "").strip()
-        # What the customer gets: the text and its two short links.
-        sample = self.env._(
+        # What the customer gets: the text and its two short links, as long
+        # as the real ones (this database's address, 12-character codes).
+        base = contract.get_base_url()
+        localized = self.with_context(lang=contract.partner_id.lang or self.env.lang)
+        sample = localized.env._(
             "%(text)s\nAnswer: %(answer)s\nStop SMS: %(stop)s",
             text=text,
-            answer="https://example.com/r/AbCd",
-            stop="https://example.com/r/EfGh",
+            answer=f"{base}/r/{'A' * SHORT_CODE_LENGTH}",
+            stop=f"{base}/r/{'B' * SHORT_CODE_LENGTH}",
         )
         size = renewal_sms.size(sample)
         encodings = {renewal_sms.GSM7: "GSM-7", renewal_sms.UCS2: "UCS-2"}
