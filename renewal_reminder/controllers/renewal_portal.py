@@ -34,7 +34,9 @@ class RenewalPortal(http.Controller):
     def _note_click(self, reminder):
         """The customer followed one of the reminder's links: it was read."""
         agent = request.httprequest.headers.get("User-Agent", "")
-        if renewal_answers.is_link_preview(agent):
+        if request.httprequest.method != "GET" or renewal_answers.is_link_preview(
+            agent
+        ):
             return
         request.env["renewal.delivery"].sudo()._note_engagement(
             {reminder: {"clicked": fields.Datetime.now()}}

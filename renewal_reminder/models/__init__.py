@@ -20,4 +20,5 @@ from . import mail_notification
 from . import mail_tracking_event
 from . import res_config_settings
 from . import res_lang
+from . import resource_calendar
 from . import resource_calendar_leaves

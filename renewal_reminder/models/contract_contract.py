@@ -1177,14 +1177,24 @@ class ContractContract(models.Model):
     def _renewal_cancel_stale_reminders(self):
         """Cancel the reminders that can no longer go out.
 
-        A reminder waiting for review (or not yet queued) is cancelled when
-        its contract was renewed (its cycle is not the current one any more),
+        A reminder waiting for review (or not yet queued), or an email the
+        mail queue still holds for the sending hours, is cancelled when its
+        contract was renewed (its cycle is not the current one any more),
         archived or marked lost.
         """
         open_reminders = (
             self.env["renewal.reminder"]
             .sudo()
-            .search([("contract_id", "in", self.ids), ("state", "in", OPEN_STATES)])
+            .search(
+                [
+                    ("contract_id", "in", self.ids),
+                    "|",
+                    ("state", "in", OPEN_STATES),
+                    "&",
+                    ("state", "=", "queued"),
+                    ("mail_id.scheduled_date", ">", fields.Datetime.now()),
+                ]
+            )
         )
         renewed = open_reminders.filtered(
             lambda reminder: (

@@ -292,8 +292,18 @@ class RenewalAnswer(models.AbstractModel):
         contract.with_context(mail_notrack=True).write(contract_values)
         if effects.stops_reminders:
             staff._stop_cycle(holder.with_env(staff.env))
-        elif previous and previous.stops_reminders:
-            self._restore_cycle(holder)
+        else:
+            if previous and previous.stops_reminders:
+                self._restore_cycle(holder)
+            # More time asked: the remaining reminders move, and an email
+            # held for the sending hours does not go out meanwhile.
+            staff._held_emails(holder.with_env(staff.env))._cancel(
+                "answered",
+                staff.env._(
+                    "The customer answered: %(answer)s.",
+                    answer=holder.with_env(staff.env)._answer_label(),
+                ),
+            )
         staff._log_answer(holder.with_env(staff.env), effects)
         if effects.renews_now:
             staff._renew_now(holder.with_env(staff.env), policy)
@@ -375,31 +385,22 @@ class RenewalAnswer(models.AbstractModel):
             lambda r: r.cycle_end == reminder.cycle_end
             and r.state in ("scheduled", "review")
         )
-        reason = self.env._(
-            "The customer answered: %(answer)s.", answer=reminder._answer_label()
-        )
-        waiting._cancel("answered", reason)
         # An email still held in the mail queue for the sending hours does
         # not go out either.
-        now = fields.Datetime.now()
-        held = reminder.contract_id.renewal_reminder_ids.filtered(
-            lambda r: r.cycle_end == reminder.cycle_end
-            and r.state == "queued"
-            and r.mail_id
-            and r.sudo().mail_id.state == "outgoing"
-            and r.sudo().mail_id.scheduled_date
-            and r.sudo().mail_id.scheduled_date > now
+        waiting |= self._held_emails(reminder)
+        waiting._cancel(
+            "answered",
+            self.env._(
+                "The customer answered: %(answer)s.", answer=reminder._answer_label()
+            ),
         )
-        if held:
-            held.sudo().mail_id.write({"state": "cancel"})
-            held.write(
-                {
-                    "state": "cancelled",
-                    "reason_code": "answered",
-                    "reason": reason,
-                    "outcome_date": now,
-                }
-            )
+
+    @api.model
+    def _held_emails(self, reminder):
+        """The cycle's emails the mail queue still holds for later."""
+        return reminder.contract_id.renewal_reminder_ids.filtered(
+            lambda r: r.cycle_end == reminder.cycle_end
+        )._held_in_mail_queue()
 
     @api.model
     def _log_answer(self, reminder, effects):

@@ -257,6 +257,24 @@ class RenewalEscalation(models.AbstractModel):
         self._fall_back(fallbacks, now)
         self._follow_up(follow_ups, now)
         self._escalate(silences, now)
+        # Whatever changed since a reminder's check was due (a stage edited,
+        # a reading), its next check is computed afresh: none stays due.
+        self.env.add_to_compute(reminders._fields["escalation_due"], reminders)
+        reminders._recompute_recordset(["escalation_due"])
+
+    @api.model
+    def _with_siblings(self, reminders):
+        """``reminders`` and the other channels' reminders of their stages
+        (a stage sent by email and SMS escalates once)."""
+        result = self.env["renewal.reminder"].union(*reminders)
+        for reminder in reminders:
+            result |= reminder.contract_id.renewal_reminder_ids.filtered(
+                lambda r, this=reminder: r.trigger == "scheduler"
+                and r.cycle_end == this.cycle_end
+                and r.stage_id == this.stage_id
+                and r.stage_id
+            )
+        return result
 
     @api.model
     def _superseded(self, reminder):
@@ -344,7 +362,9 @@ class RenewalEscalation(models.AbstractModel):
         self.env["renewal.reminder"]._schedule_once(
             "renewal_reminder.mail_activity_type_renewal_read", wanted
         )
-        self.env["renewal.reminder"].union(*reminders).write({"followed_up_date": now})
+        self._with_siblings(reminders).filtered(lambda r: not r.followed_up_date).write(
+            {"followed_up_date": now}
+        )
 
     @api.model
     def _escalate(self, reminders, now):
@@ -393,7 +413,9 @@ class RenewalEscalation(models.AbstractModel):
                 )
             at_risk[contract] = reason
             notes.append((contract, reason))
-        self.env["renewal.reminder"].union(*reminders).write({"escalated_date": now})
+        self._with_siblings(reminders).filtered(lambda r: not r.escalated_date).write(
+            {"escalated_date": now}
+        )
         # One write per set of equal values, not one per contract.
         updates = defaultdict(lambda: self.env["contract.contract"])
         for contract, reason in at_risk.items():

@@ -60,6 +60,7 @@ REASON_CODES = [
     ("bounced", "Bounced back"),
     ("expired", "Renewal cycle over"),
     ("answered", "The customer answered"),
+    ("no_send_window", "No sending moment before the end"),
 ]
 
 # Reasons that come from bad data: also written in the contract's chatter.
@@ -416,7 +417,10 @@ class RenewalReminder(models.Model):
             answered=answered,
             escalated=bool(self.escalated_date),
             followed_up=bool(self.followed_up_date),
-            fallen_back=bool(self.fallback_date) or fallback in stage_channels,
+            # A stage deleted since has nothing to send again.
+            fallen_back=bool(self.fallback_date)
+            or fallback in stage_channels
+            or not self.stage_id,
             fallback_channel=fallback,
         )
 
@@ -435,6 +439,8 @@ class RenewalReminder(models.Model):
         "contract_id.renewal_cycle_end",
         "policy_id.silence_hours",
         "policy_id.read_followup_hours",
+        "stage_id",
+        "stage_id.channel",
     )
     def _compute_escalation_due(self):
         for reminder in self:
@@ -1081,11 +1087,27 @@ class RenewalReminder(models.Model):
         ).action_done()
 
     def _cancel(self, reason_code, reason):
-        self.filtered(lambda reminder: reminder.state in OPEN_STATES).write(
+        """Cancel the reminders still waiting: those not sent yet, and the
+        emails Odoo's mail queue still holds for the sending hours."""
+        held = self._held_in_mail_queue()
+        held.sudo().mail_id.write({"state": "cancel"})
+        (self.filtered(lambda reminder: reminder.state in OPEN_STATES) | held).write(
             {
                 "state": "cancelled",
                 "reason_code": reason_code,
                 "reason": reason,
                 "outcome_date": fields.Datetime.now(),
             }
+        )
+
+    def _held_in_mail_queue(self):
+        """The queued reminders whose email waits in Odoo's mail queue for a
+        later moment (the customer's sending hours)."""
+        now = fields.Datetime.now()
+        return self.filtered(
+            lambda reminder: reminder.state == "queued"
+            and reminder.mail_id
+            and reminder.sudo().mail_id.state == "outgoing"
+            and reminder.sudo().mail_id.scheduled_date
+            and reminder.sudo().mail_id.scheduled_date > now
         )

@@ -182,6 +182,7 @@ class RenewalScheduler(models.AbstractModel):
         )
         to_send = [plan for plan in plans if plan["state"] == "scheduled"]
         self.env["renewal.timing"]._plan_moments(to_send)
+        to_send = self._skip_unsendable(to_send)
         dispatch._send(
             [
                 plan
@@ -193,8 +194,37 @@ class RenewalScheduler(models.AbstractModel):
             [self._plan_values(plan) for plan in plans]
         )
         reminders._schedule_salesperson_activities()
-        reminders._log_problems_in_chatter()
+        # A fallback that cannot reach the customer (no mobile number, most
+        # often) is a line of the log, not news for the chatter.
+        reminders.filtered(lambda r: r.trigger != "fallback")._log_problems_in_chatter()
         return reminders
+
+    @api.model
+    def _skip_unsendable(self, plans):
+        """Skip the plans the sending hours and blackout periods leave no
+        moment for before their cycle ends (a reminder of a renewal that is
+        over says nothing true); returns the others."""
+        sendable = []
+        for plan in plans:
+            last_day = plan["cycle_end"] + timedelta(
+                days=plan["contract"]._renewal_grace()
+            )
+            at = plan.get("send_at")
+            if plan.get("no_moment") or (at and at.date() > last_day):
+                plan.update(
+                    state="skipped",
+                    reason_code="no_send_window",
+                    reason=self.env._(
+                        "The sending hours and blackout periods leave no moment to "
+                        "send this reminder before the renewal cycle ends on "
+                        "%(end)s.",
+                        end=format_date(self.env, last_day),
+                    ),
+                    send_later=False,
+                )
+                continue
+            sendable.append(plan)
+        return sendable
 
     @api.model
     def _plan_reminders(self, contracts, today):
@@ -231,8 +261,12 @@ class RenewalScheduler(models.AbstractModel):
                 continue
             # A stage is known by its record, not its days: a policy edited
             # mid-cycle never sends a step twice (see pending_stages).
-            held = cycle_reminders.filtered(
-                lambda r: r.state in OPEN_STATES and r.trigger == "scheduler"
+            # An email the mail queue holds for the sending hours waits too:
+            # a later stage due meanwhile replaces it.
+            scheduled = cycle_reminders.filtered(lambda r: r.trigger == "scheduler")
+            held = (
+                scheduled.filtered(lambda r: r.state in OPEN_STATES)
+                | scheduled._held_in_mail_queue()
             )
             # A customer's request for more time moved the remaining stages:
             # the cycle is planned as on the day that many days earlier.
@@ -303,6 +337,7 @@ class RenewalScheduler(models.AbstractModel):
         now = fields.Datetime.now()
         closed = self.env["renewal.reminder"]
         for reason, reminders in superseded.items():
+            reminders._held_in_mail_queue().sudo().mail_id.write({"state": "cancel"})
             reminders.write(
                 {
                     "state": "skipped",

@@ -105,7 +105,11 @@ class RenewalTiming(models.AbstractModel):
                 leave.name or "",
             )
             for leave in leaves
-            if not leave.renewal_industry_ids or industry in leave.renewal_industry_ids
+            # A company's holidays are its own customers' blackouts.
+            if (not leave.company_id or leave.company_id == contract.company_id)
+            and (
+                not leave.renewal_industry_ids or industry in leave.renewal_industry_ids
+            )
         ]
 
     @api.model
@@ -119,12 +123,7 @@ class RenewalTiming(models.AbstractModel):
     def _moment_values(self, moment, tz, aware_now):
         """The plan values of a computed moment (None: nothing allowed)."""
         if moment is None:
-            return {
-                "send_at_reason": self.env._(
-                    "No moment of the sending hours outside blackout periods "
-                    "within a year: sent at once."
-                )
-            }
+            return {"no_moment": True}
         if moment.at - aware_now < NOW_TOLERANCE:
             return {}
         at = moment.at.replace(tzinfo=None)

@@ -1,4 +1,5 @@
 import importlib.util
+from datetime import datetime
 from pathlib import Path
 
 from odoo.tests import tagged
@@ -83,3 +84,23 @@ class TestMigration(RenewalCommon):
         )
         # A layout an administrator chose stays.
         self.assertEqual(warning.email_layout_xmlid, "mail.mail_notification_light")
+
+    def test_18_0_1_4_0_gives_sending_hours_and_lets_old_reminders_rest(self):
+        policy = self.policy_standard
+        policy.calendar_id = False
+        contract = self._create_contract(self.customer_standard)
+        old = self._create_reminder(
+            contract,
+            30,
+            "sent",
+            sent_date=datetime(2026, 12, 1, 9, 0),
+            channel="email",
+        )
+        self.assertTrue(old.escalation_due)
+        _migration("18.0.1.4.0", "post-migration").migrate(self.env.cr, "18.0.1.3.0")
+        self.assertEqual(policy.calendar_id, self.sending_hours)
+        self.assertFalse(old.escalation_due)
+        self.assertTrue(old.escalated_date and old.fallback_date)
+        # The escalation pass leaves it alone.
+        self.env["renewal.escalation"]._cron_escalate()
+        self.assertFalse(contract.renewal_at_risk)

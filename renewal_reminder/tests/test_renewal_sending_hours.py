@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -182,8 +183,9 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
         self.assertTrue(ok)
         self.assertEqual((held.state, held.reason_code), ("cancelled", "answered"))
         self.assertEqual(held.mail_id.state, "cancel")
-        # The customer changes their mind before anyone acted: the email
-        # waits in the mail queue again, and leaves on Monday.
+        # The customer changes their mind before anyone acted: "more time".
+        # The email stays stopped: a customer who asked for time is not
+        # reminded meanwhile; the next stages move by the grace period.
         with freeze_time("2027-03-07 11:00:00"):
             ok, _errors = Answer._record(
                 earlier,
@@ -191,9 +193,31 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
                 change=True,
             )
         self.assertTrue(ok)
-        self.assertEqual((held.state, held.mail_id.state), ("queued", "outgoing"))
+        self.assertEqual((held.state, held.mail_id.state), ("cancelled", "cancel"))
         self._pass("2027-03-08 08:01:00")
-        self.assertEqual(held.state, "sent")
+        self.assertFalse(self._mails)
+        self.assertEqual(contract.renewal_state, "more_time")
+
+    def test_a_held_email_stops_when_the_contract_is_lost_renewed_or_archived(self):
+        contracts = [
+            self._create_contract(self.paris, date_end=date(2027, 4, 5))
+            for _index in range(3)
+        ]
+        self._pass("2027-03-06 08:00:00")
+        held = [self._reminder(contract) for contract in contracts]
+        self.assertEqual({r.state for r in held}, {"queued"})
+        self._mark_lost(contracts[0])
+        contracts[1].contract_line_ids.write({"date_end": date(2028, 4, 5)})
+        contracts[1].date_end = date(2028, 4, 5)
+        contracts[2].active = False
+        for reminder, code in zip(held, ("closed", "renewed", "closed"), strict=True):
+            with self.subTest(code=code):
+                self.assertEqual(
+                    (reminder.state, reminder.reason_code), ("cancelled", code)
+                )
+                self.assertEqual(reminder.mail_id.state, "cancel")
+        self._pass("2027-03-08 08:01:00")
+        self.assertFalse(self._mails)
 
     def test_a_reminder_approved_on_a_saturday_waits_for_monday(self):
         self.policy_standard.stage_ids.write({"review_required": True})
@@ -206,3 +230,59 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
         self.assertEqual(held.state, "queued")
         self.assertEqual(held.send_at, datetime(2027, 3, 8, 8, 0))
         self.assertEqual(held.mail_id.scheduled_date, datetime(2027, 3, 8, 8, 0))
+
+    def test_a_renewals_manager_keeps_the_blackout_periods_of_renewals_only(self):
+        Leaves = self.env["resource.calendar.leaves"].with_user(self.manager)
+        blackout = Leaves.create(
+            {
+                "name": "Year-end freeze",
+                "calendar_id": self.sending_hours.id,
+                "date_from": datetime(2027, 12, 20),
+                "date_to": datetime(2028, 1, 3),
+            }
+        )
+        blackout.name = "Year-end freeze (all customers)"
+        # Company-wide time off (every calendar) stays the administrators'.
+        with self.assertRaises(AccessError):
+            Leaves.create(
+                {
+                    "name": "Public holiday",
+                    "calendar_id": False,
+                    "date_from": datetime(2027, 5, 1),
+                    "date_to": datetime(2027, 5, 2),
+                }
+            )
+
+    def test_another_companys_holidays_do_not_hold_this_companys_customers(self):
+        other = self.env["res.company"].create({"name": "India office"})
+        diwali = self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Diwali",
+                "calendar_id": False,
+                "date_from": datetime(2027, 3, 8),
+                "date_to": datetime(2027, 3, 10),
+            }
+        )
+        diwali.company_id = other
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        self.assertEqual(self._reminder(contract).send_at, datetime(2027, 3, 8, 8, 0))
+
+    def test_a_blackout_past_the_end_skips_the_stage_with_its_reason(self):
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Legal hold",
+                "calendar_id": self.sending_hours.id,
+                "date_from": datetime(2027, 3, 1),
+                "date_to": datetime(2030, 3, 1),
+            }
+        )
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        skipped = contract.renewal_reminder_ids
+        self.assertEqual(
+            (skipped.state, skipped.reason_code), ("skipped", "no_send_window")
+        )
+        self.assertIn("before the renewal cycle ends", skipped.reason)
+        self.assertFalse(skipped.mail_id)
+        self.assertFalse([m for m in self._mails if "voltaire" in m["email_to"][0]])

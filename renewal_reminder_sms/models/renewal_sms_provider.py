@@ -98,6 +98,7 @@ class RenewalSmsProvider(models.AbstractModel):
         )
         claimed = sms_records.browse([row[0] for row in self.env.cr.fetchall()])
         claimed.write({"state": "process"})
+        claimed.flush_recordset(["state"])
         self._commit_progress()
         return claimed
 
@@ -142,16 +143,19 @@ class RenewalSmsProvider(models.AbstractModel):
         """Settle the renewal SMS claimed long ago and never answered for:
         the provider took them (they get its reference and go on as sent),
         or it did not (they wait in Odoo's queue again)."""
+        # SMS a sending worker holds right now are left to it.
+        self.env["sms.sms"].flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM sms_sms WHERE state = 'process' AND write_date < %s "
+                "ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED",
+                fields.Datetime.now() - UNKNOWN_OUTCOME_AFTER,
+            )
+        )
         stuck = (
             self.env["sms.sms"]
             .sudo()
-            .search(
-                [
-                    ("state", "=", "process"),
-                    ("write_date", "<", fields.Datetime.now() - UNKNOWN_OUTCOME_AFTER),
-                ],
-                limit=200,
-            )
+            .browse([row[0] for row in self.env.cr.fetchall()])
             ._renewal_only()
         )
         if stuck:
@@ -192,6 +196,8 @@ class RenewalSmsProvider(models.AbstractModel):
         session = requests.Session()
         session.auth = (sid, token)
         for sms in sms_records:
+            if not self._still_claimed(sms):
+                continue
             sender_name = sms.mail_message_id.record_company_id.renewal_sms_sender
             data = {"To": sms.number, "From": sender_name or sender, "Body": sms.body}
             try:
@@ -242,6 +248,19 @@ class RenewalSmsProvider(models.AbstractModel):
                     self._honour_stop(sms)
             self._commit_progress()
         sms_records.mail_message_id._notify_message_notification_update()
+
+    @api.model
+    def _still_claimed(self, sms):
+        """Lock ``sms`` until its outcome is committed and tell whether it is
+        still ours to send: a long batch's later SMS may have been settled
+        by the lookup of lost outcomes meanwhile."""
+        sms.flush_recordset(["state"])
+        self.env.cr.execute(
+            SQL("SELECT state FROM sms_sms WHERE id = %s FOR UPDATE", sms.id)
+        )
+        row = self.env.cr.fetchone()
+        sms.invalidate_recordset(["state"])
+        return bool(row) and row[0] == "process"
 
     @api.model
     def _taken(self, sms, reference):

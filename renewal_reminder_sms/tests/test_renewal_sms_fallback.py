@@ -101,6 +101,20 @@ class TestRenewalSmsFallback(RenewalCommon, SMSCase, MockEmail):
         self._escalate("2027-03-03 10:30:00")
         self.assertEqual(len(self._lines("sms")), 1)
 
+    def test_a_stage_edited_to_send_sms_moves_the_next_check_on(self):
+        self._pass("2027-03-01 10:00:00")
+        email = self._lines("email")
+        self.assertEqual(email.escalation_due, datetime(2027, 3, 2, 10, 0))
+        # The stage now sends an SMS itself: no fallback any more, and the
+        # next check is the silence's, not a stale one that keeps the pass
+        # busy.
+        email.stage_id.channel = "email_sms"
+        self.assertEqual(email.escalation_due, datetime(2027, 3, 4, 10, 0))
+        self._escalate("2027-03-02 10:30:00")
+        self.assertFalse(self._lines("sms"))
+        with freeze_time("2027-03-02 10:30:00"):
+            self.assertEqual(self.env["renewal.escalation"]._cron_escalate(), 0)
+
     def test_a_policy_without_fallback_sends_nothing_more(self):
         self.policy_standard.fallback_channel = False
         self._pass("2027-03-01 10:00:00")
@@ -180,3 +194,42 @@ class TestRenewalSmsSendingHours(RenewalCommon, SMSCase):
             ("skipped", renewal_sms.REASON_SMS_OPTED_OUT),
         )
         self.assertFalse(self._sms)
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalSmsEscalation(RenewalCommon, SMSCase, MockEmail):
+    """A stage sent by email and SMS escalates once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["contract.contract"].search([]).write({"active": False})
+        cls.customer_standard.write(
+            {"mobile": "0412 345 678", "country_id": cls.env.ref("base.au").id}
+        )
+        cls.policy_standard.stage_ids.write({"channel": "email_sms"})
+        cls.contract = cls._create_contract(
+            cls.customer_standard, date_end=date(2027, 3, 31)
+        )
+
+    def test_a_stage_sent_on_two_channels_escalates_once(self):
+        with freeze_time("2027-03-01 10:00:00"), self.mock_mail_gateway():
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["mail.mail"].sudo().process_email_queue()
+        with freeze_time("2027-03-01 10:20:00"), self.mockSMSGateway():
+            self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
+        lines = self.contract.renewal_reminder_ids.filtered(
+            lambda r: r.state not in ("skipped", "cancelled")
+        )
+        self.assertEqual(sorted(lines.mapped("channel")), ["email", "sms"])
+        # The email's silence escalates first; the SMS's, twenty minutes
+        # later and in the next run, adds nothing.
+        for moment in ("2027-03-04 10:05:00", "2027-03-04 11:05:00"):
+            with freeze_time(moment), self.mock_mail_gateway(), self.mockSMSGateway():
+                self.env["renewal.escalation"]._cron_escalate()
+        notes = self.contract.message_ids.filtered(
+            lambda m: "Renewal at risk" in str(m.body)
+        )
+        self.assertEqual(len(notes), 1)
+        self.assertTrue(all(lines.mapped("escalated_date")))
+        self.assertFalse(any(lines.mapped("escalation_due")))

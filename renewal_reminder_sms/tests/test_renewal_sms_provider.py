@@ -298,3 +298,32 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.assertIn("not a valid phone number", reminder.reason)
         self.assertNotIn("412345678", reminder.reason)
         self.assertIn("…78", reminder.reason)
+
+    def test_an_sms_settled_while_its_batch_waited_is_not_posted(self):
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
+        with freeze_time("2027-03-01"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "mail_message_id",
+                        "in",
+                        contract.renewal_reminder_ids.message_id.ids,
+                    )
+                ]
+            )
+        )
+        self.assertEqual(len(sms), 1)
+        Provider = self.env["renewal.sms.provider"]
+        claimed = Provider._claim(sms)
+        self.assertEqual(claimed.state, "process")
+        # The lookup of lost outcomes gave it back to the queue meanwhile.
+        claimed.write({"state": "outgoing"})
+        Provider._send_batch_twilio(claimed)
+        self.assertFalse(self._posts())
+        self.assertEqual(sms.state, "outgoing")
