@@ -131,3 +131,35 @@ class TestRenewalTours(HttpCase):
             self.env["ir.config_parameter"].get_param("renewal_reminder.target_rate"),
             "90.0",
         )
+
+    def test_the_salesperson_finds_the_renewals_at_risk(self):
+        new_test_user(
+            self.env,
+            login="rr_risk_sales",
+            password="rr_risk_sales",
+            name="Rita Risk",
+            groups="base.group_user,renewal_reminder.renewal_reminder_group_user",
+        )
+        salesperson = self.env["res.users"].search([("login", "=", "rr_risk_sales")])
+        customer = self.env["res.partner"].create(
+            {"name": "Silent Customer", "is_company": True, "email": "s@example.com"}
+        )
+        today = fields.Date.today()
+        contract = self.env["contract.contract"].create(
+            {
+                "name": "Silent hosting",
+                "partner_id": customer.id,
+                "contract_type": "sale",
+                "user_id": salesperson.id,
+                "date_start": today - timedelta(days=300),
+                "date_end": today + timedelta(days=20),
+            }
+        )
+        contract.sudo().write(
+            {
+                "renewal_risk_end": contract.renewal_cycle_end,
+                "renewal_risk_reason": "No answer 72 hours after the 30-day reminder.",
+            }
+        )
+        self.assertTrue(contract.renewal_at_risk)
+        self.start_tour("/odoo/renewals", "renewal_at_risk_tour", login="rr_risk_sales")
