@@ -274,6 +274,8 @@ STATE_MORE_TIME = "more_time"
 # A reminder of the cycle in one of these states means the customer is being
 # (or was being) reminded.
 REMINDED_STATES = (
+    # Waiting for the customer's sending hours: on its way.
+    "scheduled",
     "queued",
     "sent",
     "delivered",

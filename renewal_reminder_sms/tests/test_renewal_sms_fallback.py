@@ -164,6 +164,8 @@ class TestRenewalSmsSendingHours(RenewalCommon, SMSCase):
         )
         self.assertEqual(reminder.state, "scheduled")
         self.assertEqual(reminder.send_at, datetime(2027, 3, 1, 1, 0))
+        # On its way: the renewal reads as being reminded.
+        self.assertEqual(self.contract.renewal_state, "reminding")
         self.assertIn("Asia/Shanghai", reminder.send_at_reason)
         self.assertFalse(self._sms)
         self.assertFalse(
