@@ -45,7 +45,7 @@ class RenewalDispatch(models.AbstractModel):
         """Whether ``plan``'s channel holds a message until its moment
         itself (Odoo's mail queue does, with the email's scheduled date);
         another channel's plan waits in the reminder log."""
-        return (plan.get("channel") or plan["stage"].channel) == "email"
+        return plan["channel"] == "email"
 
     @api.model
     def _send(self, plans):

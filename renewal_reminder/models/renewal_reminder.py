@@ -1089,8 +1089,7 @@ class RenewalReminder(models.Model):
     def _cancel(self, reason_code, reason):
         """Cancel the reminders still waiting: those not sent yet, and the
         emails Odoo's mail queue still holds for the sending hours."""
-        held = self._held_in_mail_queue()
-        held.sudo().mail_id.write({"state": "cancel"})
+        held = self._stop_held_mails()
         (self.filtered(lambda reminder: reminder.state in OPEN_STATES) | held).write(
             {
                 "state": "cancelled",
@@ -1099,6 +1098,13 @@ class RenewalReminder(models.Model):
                 "outcome_date": fields.Datetime.now(),
             }
         )
+
+    def _stop_held_mails(self):
+        """Take back from Odoo's mail queue the emails of these reminders it
+        still holds for later; returns their reminders."""
+        held = self._held_in_mail_queue()
+        held.sudo().mail_id.write({"state": "cancel"})
+        return held
 
     def _held_in_mail_queue(self):
         """The queued reminders whose email waits in Odoo's mail queue for a

@@ -337,7 +337,7 @@ class RenewalScheduler(models.AbstractModel):
         now = fields.Datetime.now()
         closed = self.env["renewal.reminder"]
         for reason, reminders in superseded.items():
-            reminders._held_in_mail_queue().sudo().mail_id.write({"state": "cancel"})
+            reminders._stop_held_mails()
             reminders.write(
                 {
                     "state": "skipped",

@@ -216,6 +216,12 @@ def prepare_template(config, database):
 def fill(template, database, contracts, due):
     """A copy of the template filled with ``contracts``, ``due`` of them due today."""
     copy(template, database)
+    return fill_in_place(database, contracts, due)
+
+
+def fill_in_place(database, contracts, due, extra_sql=""):
+    """Fill ``database`` with ``contracts``, ``due`` of them due today, then
+    run ``extra_sql`` in the same transaction; returns the time it took."""
     tier = xmlid(database, "renewal_reminder.renewal_tier_standard")
     policy = xmlid(database, "renewal_reminder.renewal_policy_standard")
     started = time.perf_counter()
@@ -228,7 +234,8 @@ def fill(template, database, contracts, due):
             contracts=contracts,
             due=due,
             partners=max(contracts // 10, 1),
-        ),
+        )
+        + extra_sql,
     )
     return time.perf_counter() - started
 

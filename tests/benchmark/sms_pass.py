@@ -36,13 +36,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from daily_pass import (  # noqa: E402 - the sibling script's helpers
-    FILL_SQL,
     copy,
+    fill_in_place,
     odoo_cli,
     peak_mb,
     print_table,
     psql,
-    psql_transaction,
     write_config,
     xmlid,
 )
@@ -73,22 +72,7 @@ def prepare(config, template, contracts, due):
         "--load-language=en_US,zh_CN",
     )
     odoo_cli(config, template, "-u", "renewal_reminder,renewal_reminder_sms")
-    tier = xmlid(template, "renewal_reminder.renewal_tier_standard")
-    policy = xmlid(template, "renewal_reminder.renewal_policy_standard")
-    started = time.perf_counter()
-    psql_transaction(
-        template,
-        FILL_SQL.format(
-            today=date.today().isoformat(),
-            tier=tier,
-            policy=policy,
-            contracts=contracts,
-            due=due,
-            partners=max(contracts // 10, 1),
-        )
-        + MOBILE_SQL,
-    )
-    return time.perf_counter() - started
+    return fill_in_place(template, contracts, due, MOBILE_SQL)
 
 
 def set_channel(database, channel):
