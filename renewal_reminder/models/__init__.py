@@ -14,6 +14,7 @@ from . import res_partner
 from . import contract_contract
 from . import contract_line
 from . import mail_activity
+from . import mail_compose_message
 from . import mail_mail
 from . import mail_template
 from . import mail_notification

@@ -950,6 +950,62 @@ class ContractContract(models.Model):
         }
         return action
 
+    # ------------------------------------------------------------------
+    # The reminder emails, in Odoo's composer (see mail.compose.message)
+    # ------------------------------------------------------------------
+
+    def _renewal_mail_prepared(self):
+        """What ``renewal.dispatch`` prepared for this contract's reminder
+        email now leaving through the composer, or an empty dict."""
+        prepared = self.env.context.get("renewal_mail_prepared") or {}
+        return prepared.get(self.id) or {} if len(self) == 1 else {}
+
+    def _notify_by_email_get_headers(self, headers=None):
+        headers = super()._notify_by_email_get_headers(headers=headers)
+        # The reminder's one-click unsubscribe (RFC 8058).
+        for name, value in (self._renewal_mail_prepared().get("headers") or {}).items():
+            headers.setdefault(name, value)
+        return headers
+
+    def _notify_by_email_prepare_rendering_context(
+        self, message, msg_vals=False, **kwargs
+    ):
+        context = super()._notify_by_email_prepare_rendering_context(
+            message, msg_vals=msg_vals, **kwargs
+        )
+        prepared = self._renewal_mail_prepared()
+        if prepared:
+            # A reminder's template writes the whole body, the salesperson's
+            # signature included: the layout adds no other.
+            context.update(email_add_signature=False, signature="")
+            # The renewal layout shows the reminder's unsubscribe link.
+            if prepared.get("unsubscribe_url"):
+                context["renewal_unsubscribe_url"] = prepared["unsubscribe_url"]
+        return context
+
+    def _message_mail_after_hook(self, mails):
+        result = super()._message_mail_after_hook(mails)
+        prepared = self.env.context.get("renewal_mail_prepared") or {}
+        # The team sees each reminder's delivery in the chatter, and a bounce
+        # comes back to it, as for any notified email.
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": mail.author_id.id,
+                    "is_read": True,
+                    "mail_mail_id": mail.id,
+                    "mail_message_id": mail.mail_message_id.id,
+                    "notification_status": "ready",
+                    "notification_type": "email",
+                    "res_partner_id": partner.id,
+                }
+                for mail in mails
+                if mail.res_id in prepared and mail.model == self._name
+                for partner in mail.recipient_ids
+            ]
+        )
+        return result
+
     def _renewal_recipient(self):
         """Who this contract's reminders go to: its customer, or the backup
         renewal contact when the customer has no email address or their
@@ -1253,17 +1309,20 @@ class ContractContract(models.Model):
         """
         if "renewal_tier_manual" in flags:
             same = self.filtered(
-                lambda c: c.renewal_tier_manual
-                and c.renewal_tier_id
-                == c.partner_id.commercial_partner_id.renewal_tier_id
+                lambda c: (
+                    c.renewal_tier_manual
+                    and c.renewal_tier_id
+                    == c.partner_id.commercial_partner_id.renewal_tier_id
+                )
             )
             if same:
                 same.sudo().write({"renewal_tier_manual": False})
         if "renewal_policy_manual" in flags:
             automatic = self._renewal_automatic_policies()
             same = self.filtered(
-                lambda c: c.renewal_policy_manual
-                and c.renewal_policy_id == automatic[c][0]
+                lambda c: (
+                    c.renewal_policy_manual and c.renewal_policy_id == automatic[c][0]
+                )
             )
             if same:
                 same.sudo().write({"renewal_policy_manual": False})
@@ -1403,8 +1462,9 @@ class ContractContract(models.Model):
         """A person acted on the renewal: the customer's answer of this cycle
         is settled and can no longer be changed from the reminder."""
         reminders = self.sudo().renewal_answer_reminder_id.filtered(
-            lambda r: not r.answer_acted
-            and r.cycle_end == r.contract_id.renewal_cycle_end
+            lambda r: (
+                not r.answer_acted and r.cycle_end == r.contract_id.renewal_cycle_end
+            )
         )
         if reminders:
             reminders.write({"answer_acted": True})
@@ -1422,6 +1482,8 @@ class ContractContract(models.Model):
         )
         # A "will not renew" answer of the cycle no longer holds.
         lost.filtered(
-            lambda c: c.renewal_answer == "not_renew"
-            and c.renewal_answer_end == c.renewal_cycle_end
+            lambda c: (
+                c.renewal_answer == "not_renew"
+                and c.renewal_answer_end == c.renewal_cycle_end
+            )
         ).write({"renewal_answer": False})

@@ -7,5 +7,10 @@ class MailNotification(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if vals.get("notification_status") == "bounce":
-            self.env["renewal.delivery"]._sync_bounces(self)
+            # Only a contract's emails may be reminders.
+            bounced = self.filtered(
+                lambda notif: notif.mail_message_id.model == "contract.contract"
+            )
+            if bounced:
+                self.env["renewal.delivery"]._sync_bounces(bounced)
         return result

@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, time
 
 from dateutil.relativedelta import relativedelta
+from lxml import html
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -128,13 +129,9 @@ class RenewalAnswer(models.AbstractModel):
                 else contract.partner_id.lang
             ) or self.env.lang
             # The renewal layout shows the unsubscribe link in its footer;
-            # another layout (or Odoo's scheduled sending) gets it here.
+            # another layout gets it here.
             template = plan.get("template")
-            in_footer = bool(
-                template
-                and template.email_layout_xmlid == LAYOUT
-                and not template.scheduled_date
-            )
+            in_footer = bool(template and template.email_layout_xmlid == LAYOUT)
             block = QWeb.with_context(lang=lang)._render(
                 "renewal_reminder.reminder_answer_block",
                 {
@@ -161,6 +158,23 @@ class RenewalAnswer(models.AbstractModel):
                 _ANSWER_SLOT.sub(lambda m: m[1] + block + m[2] + m[3], body, 1)
             )
         return Markup(body + block)
+
+    @api.model
+    def _without_links(self, body):
+        """``body`` without its answer block: what the team reads of a
+        reminder in the chatter opens nothing for the customer."""
+        body = str(body or "")
+        if "o_renewal_answer_block" not in body:
+            return Markup(body)
+        root = html.fragment_fromstring(body, create_parent="div")
+        for block in root.xpath(
+            "//*[contains(concat(' ', normalize-space(@class), ' '),"
+            " ' o_renewal_answer_block ')]"
+        ):
+            block.drop_tree()  # its tail (the slot's spacing) stays
+        text = html.tostring(root, encoding="unicode")
+        # Drop the <div> wrapping the fragment.
+        return Markup(text[len("<div>") : -len("</div>")])
 
     # ------------------------------------------------------------------
     # Answers
@@ -332,9 +346,11 @@ class RenewalAnswer(models.AbstractModel):
             contract.sudo()
             ._get_related_invoices()
             .filtered(
-                lambda move: move.state == "posted"
-                and move.move_type == "out_invoice"
-                and move.payment_state in ("not_paid", "partial")
+                lambda move: (
+                    move.state == "posted"
+                    and move.move_type == "out_invoice"
+                    and move.payment_state in ("not_paid", "partial")
+                )
             )
         )
 
@@ -342,9 +358,11 @@ class RenewalAnswer(models.AbstractModel):
     def _restore_cycle(self, reminder):
         """The reminders the previous answer stopped wait again."""
         stopped = reminder.contract_id.renewal_reminder_ids.filtered(
-            lambda r: r.cycle_end == reminder.cycle_end
-            and r.state == "cancelled"
-            and r.reason_code == "answered"
+            lambda r: (
+                r.cycle_end == reminder.cycle_end
+                and r.state == "cancelled"
+                and r.reason_code == "answered"
+            )
         )
         if not stopped:
             return
@@ -382,8 +400,9 @@ class RenewalAnswer(models.AbstractModel):
     def _stop_cycle(self, reminder):
         """The cycle's reminders still waiting will not go out."""
         waiting = reminder.contract_id.renewal_reminder_ids.filtered(
-            lambda r: r.cycle_end == reminder.cycle_end
-            and r.state in ("scheduled", "review")
+            lambda r: (
+                r.cycle_end == reminder.cycle_end and r.state in ("scheduled", "review")
+            )
         )
         # An email still held in the mail queue for the sending hours does
         # not go out either.
@@ -474,9 +493,11 @@ class RenewalAnswer(models.AbstractModel):
         cycle_end = reminder.cycle_end
         months = max(policy.renewal_term_months or 12, 1)
         lines = contract.contract_line_ids.filtered(
-            lambda line: not line.is_canceled
-            and not line.display_type
-            and line.date_end == cycle_end
+            lambda line: (
+                not line.is_canceled
+                and not line.display_type
+                and line.date_end == cycle_end
+            )
         )
         if not lines:
             return False

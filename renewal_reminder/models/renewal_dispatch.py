@@ -145,6 +145,8 @@ class RenewalDispatch(models.AbstractModel):
     @api.model
     def _send_email(self, plans):
         """Post the plans' emails in their contracts' chatter, as a batch."""
+        # Read before the composer (which empties the cache of the batch).
+        addresses = [plan["recipient"].email_formatted for plan in plans]
         mails, messages = self._queue(
             [
                 {
@@ -160,14 +162,28 @@ class RenewalDispatch(models.AbstractModel):
             ]
         )
         now = fields.Datetime.now()
-        for plan, mail, message in zip(plans, mails, messages, strict=True):
+        for plan, mail, message, address in zip(
+            plans, mails, messages, addresses, strict=True
+        ):
+            if mail.sudo().state == "cancel":
+                # Odoo's composer would not send it (no valid address).
+                plan.update(
+                    state="failed",
+                    reason_code="delivery",
+                    reason=dict(
+                        mail._fields["failure_type"]._description_selection(self.env)
+                    ).get(mail.sudo().failure_type)
+                    or self.env._("The email could not be sent."),
+                    sent_values={"mail_id": mail.id, "message_id": message.id},
+                )
+                continue
             plan.update(
                 state="queued",
                 queued_date=now,
                 sent_values={
                     "mail_id": mail[:1].id,
                     "message_id": message.id,
-                    "email_to": plan["recipient"].email_formatted,
+                    "email_to": address,
                 },
             )
 
@@ -236,20 +252,15 @@ class RenewalDispatch(models.AbstractModel):
             error = ValueError(self.env._("it is not a contract template"))
             return dict.fromkeys(contract_ids, error)
         try:
-            groups = list(template._renewal_classify_per_lang(contract_ids).values())
-        except Exception:  # noqa: BLE001 - a language that cannot be rendered
-            groups = [(template, [contract_id]) for contract_id in contract_ids]
+            return template._renewal_render_batch(contract_ids)
+        except Exception:  # noqa: BLE001 - isolate the contracts that break it
+            _logger.info("Template %s failed on a batch; one by one", template.id)
         results = {}
-        for localized, ids in groups:
+        for contract_id in contract_ids:
             try:
-                results.update(localized._renewal_render_batch(ids))
-            except Exception:  # noqa: BLE001 - isolate the contracts that break it
-                _logger.info("Template %s failed on a batch; one by one", template.id)
-                for contract_id in ids:
-                    try:
-                        results.update(localized._renewal_render_batch([contract_id]))
-                    except Exception as error:  # noqa: BLE001 - logged on the reminder
-                        results[contract_id] = error
+                results.update(template._renewal_render_batch([contract_id]))
+            except Exception as error:  # noqa: BLE001 - logged on the reminder
+                results[contract_id] = error
         return results
 
     def _sender_address(self, contract=None, template_from=False):
@@ -283,87 +294,78 @@ class RenewalDispatch(models.AbstractModel):
 
     @api.model
     def _queue(self, items):
-        """Queue an email per item of ``items``, as ``message_post`` does.
+        """Queue an email per item of ``items`` through Odoo's composer.
 
         Each item holds the contract, the recipient, the subject and body
-        and the template (or False). Each email is posted in its contract's
-        chatter, from the salesperson (or the company) and sent from the
-        address ``_sender_address`` gives, with what the template says
-        (layout, mail server, auto-delete, reply-to, further recipients,
-        attachments and reports, scheduled date), exactly as
-        ``message_post_with_source`` posts it, the whole batch at once
-        (``mail.mail._renewal_post_batch``); the mail queue is woken up to
-        send them now rather than at its next run. Returns the list of the
-        recipients' emails (an empty one for a scheduled message) and the
-        messages, in the order of ``items``.
+        and the template (or False), with the unsubscribe headers and the
+        moment of the customer's sending hours when there is one. The emails
+        leave as Odoo sends mail to many records: ``mail.compose.message``
+        in ``mass_mail`` mode, one composer per batch of emails that share
+        their layout, mail server and auto-delete, each email kept as a log
+        in its contract's chatter. Each goes to the customer alone (the
+        checked recipient, and the further recipients its template names),
+        from the salesperson (or the company) and from the address
+        ``_sender_address`` gives, as its template says (layout, mail server,
+        auto-delete, reply-to, attachments and reports, scheduled date). The
+        mail queue is woken up to send them now rather than at its next run.
+        Returns the lists of the emails and of their messages, in the order
+        of ``items``.
         """
         if not items:
             return [], self.env["mail.message"]
         options = self._post_options(items)
-        comment = self.env.ref("mail.mt_comment")
-        contracts = self.env["contract.contract"]
-        posts = []
-        for item, opts in zip(items, options, strict=True):
-            contract, recipient = item["contract"], item["recipient"]
-            contracts |= contract
+        groups = defaultdict(list)
+        for index, (item, opts) in enumerate(zip(items, options, strict=True)):
             template = item.get("template")
-            email_from, _origin = self._sender_address(contract, opts.get("email_from"))
-            author = contract.user_id.partner_id or contract.company_id.partner_id
-            post = {
-                "body": Markup(item["body"] or ""),
-                "subject": item["subject"],
-                "message_type": "auto_comment",
-                "subtype_id": comment.id,
-                "author_id": author.id,
-                "email_from": email_from,
-                # The checked recipient stands for the customer the template
-                # names; the template's other recipients come along.
-                "partner_ids": list(
-                    dict.fromkeys(
-                        [recipient.id]
-                        + [
-                            pid
-                            for pid in opts.get("partner_ids") or []
-                            if pid != contract.partner_id.id
-                        ]
+            key = (
+                (template and template.email_layout_xmlid) or False,
+                (template and template.mail_server_id.id) or False,
+                bool(template and template.auto_delete),
+            )
+            # A composer takes each record once.
+            for group in groups[key]:
+                if item["contract"].id not in group:
+                    group[item["contract"].id] = (index, item, opts)
+                    break
+            else:
+                groups[key].append({item["contract"].id: (index, item, opts)})
+        self._prefetch_customers(items)
+        mails = [None] * len(items)
+        Mail = self.env["mail.mail"].sudo()
+        for (layout, server_id, auto_delete), batches in groups.items():
+            for batch in batches:
+                prepared = {
+                    contract_id: self._prepared_mail(item, opts)
+                    for contract_id, (_index, item, opts) in batch.items()
+                }
+                composer = (
+                    self.env["mail.compose.message"]
+                    .with_context(
+                        renewal_mail_prepared=prepared,
+                        mail_notify_force_send=False,
+                        # The portal token the layout's links give a contract
+                        # is no change of the contract for its chatter.
+                        mail_notrack=True,
                     )
-                ),
-                # A template writes the whole body (signature included).
-                "email_add_signature": False,
-                "force_send": False,
-            }
-            if item.get("mail_headers"):
-                post["mail_headers"] = item["mail_headers"]
-            if item.get("send_at"):
-                # The customer's sending hours: Odoo's queue holds it.
-                post["renewal_send_at"] = item["send_at"]
-            if template:
-                post.update(
-                    email_layout_xmlid=template.email_layout_xmlid or False,
-                    mail_server_id=template.mail_server_id.id,
-                    mail_auto_delete=template.auto_delete,
-                    attachment_ids=opts.get("attachment_ids") or [],
-                    attachments=opts.get("attachments") or [],
+                    .create(
+                        {
+                            "composition_mode": "mass_mail",
+                            "model": "contract.contract",
+                            "res_ids": list(prepared),
+                            "email_layout_xmlid": layout,
+                            "mail_server_id": server_id,
+                            "auto_delete": auto_delete,
+                            "auto_delete_keep_log": True,
+                            "force_send": False,
+                            "use_exclusion_list": False,
+                            "reply_to_force_new": False,
+                        }
+                    )
                 )
-                if opts.get("lang"):
-                    post["force_email_lang"] = opts["lang"]
-                if opts.get("reply_to"):
-                    post["reply_to"] = opts["reply_to"]
-                if opts.get("scheduled_date"):
-                    post["scheduled_date"] = opts["scheduled_date"]
-            posts.append(post)
-        records = contracts.browse([item["contract"].id for item in items])
-        messages = self.env["mail.mail"]._renewal_post_batch(records, posts)
-        # The recipient's email (none yet for a message the template
-        # schedules: it is linked when Odoo sends it, see mail.mail.create).
-        mails = [
-            message.sudo()
-            .notification_ids.filtered(
-                lambda n, partner=item["recipient"]: n.res_partner_id == partner
-            )[:1]
-            .mail_mail_id.sudo(False)
-            for item, message in zip(items, messages, strict=True)
-        ]
+                sent, _messages = composer._action_send_mail()
+                by_contract = {mail.res_id: mail for mail in sent}
+                for contract_id, (index, _item, _opts) in batch.items():
+                    mails[index] = by_contract.get(contract_id, Mail)
         queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
         if queue:
             queue.sudo()._trigger()
@@ -371,7 +373,70 @@ class RenewalDispatch(models.AbstractModel):
                 {item["send_at"] for item in items if item.get("send_at")}
             ):
                 queue.sudo()._trigger(at=moment)
-        return mails, messages.sudo(False)
+        return (
+            [mail.sudo(False) for mail in mails],
+            [mail.mail_message_id.sudo(False) for mail in mails],
+        )
+
+    @api.model
+    def _sanitized(self, body):
+        """``body`` sanitized as the composer keeps any body it sends."""
+        Composer = self.env["mail.compose.message"]
+        return Markup(
+            Composer._fields["body"].convert_to_cache(body or "", Composer) or ""
+        )
+
+    @api.model
+    def _prefetch_customers(self, items):
+        """Read at once what Odoo's layout reads of each recipient, one
+        record at a time (its address, its users and contacts for the
+        portal links), so that a batch costs the same whatever its size."""
+        partners = self.env["res.partner"].union(
+            *(item["recipient"] | item["contract"].partner_id for item in items)
+        )
+        partners = partners.sudo()
+        partners.mapped("email_normalized")
+        partners.mapped("child_ids")
+        partners.mapped("user_ids")
+
+    @api.model
+    def _prepared_mail(self, item, opts):
+        """What the composer takes as it is for ``item``'s email (see
+        mail.compose.message)."""
+        contract, recipient = item["contract"], item["recipient"]
+        email_from, _origin = self._sender_address(contract, opts.get("email_from"))
+        author = contract.user_id.partner_id or contract.company_id.partner_id
+        body = self._sanitized(item["body"])
+        headers = item.get("mail_headers") or {}
+        return {
+            "subject": item["subject"],
+            "body": body,
+            "log_body": self.env["renewal.answer"]._without_links(body),
+            "email_from": email_from,
+            "lang": opts.get("lang") or recipient.lang or False,
+            "author_id": author.id,
+            "record_name": contract.display_name,
+            # The checked recipient stands for the customer the template
+            # names; the template's other recipients come along.
+            "partner_ids": list(
+                dict.fromkeys(
+                    [recipient.id]
+                    + [
+                        pid
+                        for pid in opts.get("partner_ids") or []
+                        if pid != contract.partner_id.id
+                    ]
+                )
+            ),
+            "reply_to": opts.get("reply_to") or False,
+            # The customer's sending hours hold it in Odoo's queue, else
+            # the template's own date.
+            "scheduled_date": item.get("send_at") or opts.get("scheduled_date"),
+            "attachment_ids": opts.get("attachment_ids") or [],
+            "attachments": opts.get("attachments") or [],
+            "headers": headers,
+            "unsubscribe_url": self.env["renewal.answer"]._unsubscribe_url(headers),
+        }
 
     @api.model
     def _post_options(self, items):
@@ -408,3 +473,46 @@ class RenewalDispatch(models.AbstractModel):
                 ]
                 options[i] = values
         return options
+
+    @api.model
+    def _render_layout(self, contract, recipient, body, layout, lang, unsubscribe_url):
+        """The email ``recipient`` gets of ``body`` in ``layout``, as the
+        composer lays out a reminder (see ``_queue``); nothing is posted. What
+        a test of the policy sends to the user who asks for it."""
+        body = self._sanitized(body)
+        if not layout:
+            return body
+        message = self.env["mail.message"].new({"body": body})
+        msg_vals = {
+            "email_layout_xmlid": layout,
+            "model": contract._name,
+            "res_id": contract.id,
+        }
+        contract = contract.with_context(
+            renewal_mail_prepared={contract.id: {"unsubscribe_url": unsubscribe_url}}
+        )
+        for (
+            _lang,
+            render_values,
+            group,
+        ) in contract._notify_get_classified_recipients_iterator(
+            message,
+            [
+                {
+                    "active": True,
+                    "id": recipient.id,
+                    "lang": lang,
+                    "notif": "email",
+                    "share": True,
+                    "type": "customer",
+                    "ushare": False,
+                }
+            ],
+            msg_vals=msg_vals,
+            model_description=False,
+            force_email_lang=lang,
+        ):
+            return contract._notify_by_email_render_layout(
+                message, group, msg_vals=msg_vals, render_values=render_values
+            )
+        return body

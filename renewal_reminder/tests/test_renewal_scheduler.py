@@ -62,7 +62,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         self.assertEqual(message.author_id, self.salesperson.partner_id)
         self.assertEqual(message.subject, reminder.subject)
         self.assertEqual(message.record_name, contract.display_name)
-        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_comment"))
+        # Logged as Odoo's mass mail composer logs an email it sends.
+        self.assertEqual(message.message_type, "email_outgoing")
+        self.assertTrue(reminder.mail_id.is_notification)
         self.assertIn("Dear Harbor Dental", message.body)
         self.assertEqual(
             message.notification_ids.mapped(
@@ -364,7 +366,8 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         small = queries(due_contracts(5, "2027-03-21"))
         large = queries(due_contracts(25, "2027-03-21"))
         self.assertEqual(small, large)
-        self.assertLess(large, 80)
+        # The composer's own set-up of a batch included.
+        self.assertLess(large, 85)
 
     def test_the_cron_works_in_batches_and_wakes_itself_up(self):
         self._contracts = self.env["contract.contract"].union(

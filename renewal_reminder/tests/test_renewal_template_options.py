@@ -63,24 +63,27 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         contract = self._create_contract(self.customer_standard)
         reminder = self._send(contract)
         message, mail = reminder.message_id, reminder.mail_id
-        self.assertEqual(message.reply_to, "renewals-answers@example.com")
-        self.assertEqual(message.mail_server_id, server)
+        self.assertEqual(mail.reply_to, "renewals-answers@example.com")
         self.assertEqual(mail.mail_server_id, server)
-        self.assertEqual(message.email_layout_xmlid, "mail.mail_notification_light")
+        # The template's layout, not the renewal one.
+        self.assertNotIn("o_renewal_layout", mail.body_html)
+        self.assertIn("<html", mail.body_html)
         self.assertTrue(mail.auto_delete)
+        # Kept in the chatter once sent (auto_delete_keep_log).
+        self.assertTrue(mail.is_notification)
         # The cc address becomes a recipient, as in Odoo's composer.
-        cc = message.partner_ids.filtered(
+        cc = mail.recipient_ids.filtered(
             lambda p: p.email == "accounting@harbor.example.com"
         )
         self.assertTrue(cc)
         self.assertIn(cc, message.notification_ids.res_partner_id)
-        self.assertIn(self.customer_standard, message.partner_ids)
-        # The template's file, copied onto the message and the contract.
-        self.assertEqual(message.attachment_ids.mapped("name"), ["renewal-offer.txt"])
-        self.assertNotEqual(message.attachment_ids, leaflet)
-        self.assertEqual(message.attachment_ids.res_model, "contract.contract")
-        self.assertEqual(message.attachment_ids.res_id, contract.id)
+        self.assertIn(self.customer_standard, mail.recipient_ids)
+        # The template's file, copied onto the email.
+        self.assertEqual(mail.attachment_ids.mapped("name"), ["renewal-offer.txt"])
+        self.assertNotEqual(mail.attachment_ids, leaflet)
         self.assertEqual(leaflet.res_model, "mail.template")
+        self.assertEqual(message.model, "contract.contract")
+        self.assertEqual(message.res_id, contract.id)
 
     def test_a_scheduled_template_sends_on_its_date(self):
         self.stage.mail_template_id = self.gentle.copy(
@@ -88,15 +91,18 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         )
         contract = self._create_contract(self.customer_standard)
         reminder = self._send(contract)
-        schedule = self.env["mail.message.schedule"].search(
-            [("mail_message_id", "=", reminder.message_id.id)]
-        )
-        self.assertTrue(schedule)
-        self.assertFalse(reminder.mail_id)
+        # Odoo's mail queue holds it until the template's date.
+        mail = reminder.mail_id
+        self.assertTrue(mail)
+        self.assertEqual(mail.scheduled_date.date(), contract.renewal_cycle_end)
+        self.assertEqual(mail.recipient_ids, self.customer_standard)
+        with freeze_time("2027-03-02 12:00"), self.mock_mail_gateway():
+            self.env["mail.mail"].sudo().process_email_queue(ids=mail.ids)
+        self.assertEqual(mail.state, "outgoing")
+        self.assertEqual(reminder.state, "queued")
         with freeze_time("2027-03-31 12:00"), self.mock_mail_gateway():
-            schedule._send_notifications()
-        self.assertTrue(reminder.mail_id)
-        self.assertEqual(reminder.mail_id.recipient_ids, self.customer_standard)
+            self.env["mail.mail"].sudo().process_email_queue(ids=mail.ids)
+        self.assertEqual(reminder.state, "sent")
 
     def test_a_salesperson_without_email_sends_from_the_settings_sender(self):
         self.other_salesperson.email = False
@@ -161,25 +167,23 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         self.assertEqual(
             unsigned(tests.body_html), unsigned(reminder.mail_id.body_html)
         )
+        # Signed by the template (the salesperson), never by whoever runs
+        # the pass or asks for the test.
+        for body in (tests.body_html, reminder.mail_id.body_html):
+            self.assertNotIn('<div style="font-size: 13px;">', body)
 
-    def test_templates_render_with_odoo_own_sandbox(self):
-        # No private copy of Odoo's sandbox (its opcodes, builtins or
-        # unchecked evaluation) in the rendering.
+    def test_templates_render_with_odoo_own_rendering(self):
+        # No private copy of Odoo's sandbox or of its QWeb compilation.
         source = inspect.getsource(mail_template)
-        for private in ("_SAFE_OPCODES", "_BUILTINS", "unsafe_eval", "test_expr"):
+        for private in ("_SAFE_OPCODES", "_BUILTINS", "unsafe_eval", "_compile"):
             self.assertNotIn(private, source)
         contract = self._create_contract(self.customer_standard, code="CT-7")
         template = self.gentle.with_context(lang="en_US")
-        ours = template._renewal_render_inline(template.subject, contract.ids)
-        odoo = template._render_field("subject", contract.ids)
-        self.assertEqual(ours, odoo)
-        self.assertIn("CT-7", ours[contract.id])
-        # A body compiled once is kept where Odoo keeps its compiled
-        # templates, and goes when they go.
-        compiled = type(self.env["mail.template"])._renewal_compiled_body
-        self.assertEqual(compiled.__cache__.cache_name, "templates")
-        body = template._renewal_render_body(contract.ids)[contract.id]
-        self.assertIn("CT-7", body)
+        ours = template._renewal_render_batch(contract.ids)[contract.id]
+        for fname in ("subject", "body_html", "email_from"):
+            odoo = template._render_field(fname, contract.ids, compute_lang=True)
+            self.assertEqual(ours[fname], odoo[contract.id])
+        self.assertIn("CT-7", ours["subject"])
 
     def test_an_urgent_reminder_goes_out_as_its_template_says(self):
         template = self.env.ref("renewal_reminder.mail_template_renewal_warning").copy(
@@ -198,7 +202,5 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
             wizard.action_send()
         reminder = contract.renewal_reminder_ids
         self.assertEqual(reminder.trigger, "urgent")
-        self.assertEqual(reminder.message_id.reply_to, "urgent-answers@example.com")
-        self.assertEqual(
-            reminder.message_id.email_layout_xmlid, "mail.mail_notification_light"
-        )
+        self.assertEqual(reminder.mail_id.reply_to, "urgent-answers@example.com")
+        self.assertNotIn("o_renewal_layout", reminder.mail_id.body_html)

@@ -101,14 +101,25 @@ class TestRenewalTracking(RenewalCommon, MockEmail, HttpCase):
         # The renewal still reads as being reminded.
         self.assertEqual(self.contract.renewal_state, "reminding")
 
-    def test_a_followers_copy_says_nothing_of_the_customer(self):
+    def test_a_follower_gets_no_copy_and_the_chatter_opens_nothing(self):
         reminder = self._send()
-        copy = self._tracking(reminder, self.follower)
-        self.assertTrue(copy)
-        copy.event_create("open", {})
-        copy.event_create("hard_bounce", {"bounce_description": "No such user"})
-        self.assertEqual(reminder.state, "sent")
-        self.assertFalse(reminder.opened_date)
+        # The reminder goes to the customer alone: a follower of the
+        # contract gets no copy whose links would answer for the customer.
+        self.assertFalse(self._tracking(reminder, self.follower))
+        sent_to = [address for mail in self._sent_mails for address in mail["email_to"]]
+        self.assertFalse([a for a in sent_to if "fiona@example.com" in a])
+        self.assertEqual(reminder.mail_id.recipient_ids, self.customer_standard)
+        # The customer's email has the answer links; what the team reads in
+        # the chatter carries no link that answers or unsubscribes.
+        [sent] = [m for m in self._sent_mails if m["subject"] == reminder.subject]
+        self.assertIn("/renewal/answer/", sent["body"])
+        log = reminder.message_id
+        self.assertEqual(log.model, "contract.contract")
+        self.assertEqual(log.res_id, self.contract.id)
+        self.assertIn("CT-TRACK", str(log.body))
+        self.assertNotIn("/renewal/answer/", str(log.body))
+        self.assertNotIn("/renewal/unsubscribe/", str(log.body))
+        self.assertIn(log, self.contract.message_ids)
 
     def test_a_bounce_tells_the_salesperson_and_the_next_stage_goes_to_the_backup(
         self,

@@ -201,7 +201,6 @@ class RenewalPolicyPreview(models.TransientModel):
         contract = self.contract_id
         recipient = contract._renewal_recipient()
         Mail = self.env["mail.mail"].sudo()
-        comment = self.env.ref("mail.mt_comment")
         reply_to = contract._notify_get_reply_to(default=False).get(contract.id)
         values = []
         for stage, _day, rendered in self._stage_messages():
@@ -213,7 +212,6 @@ class RenewalPolicyPreview(models.TransientModel):
                 contract.id
             ]
             email_from = self._sender_text(rendered)[0] or email_to
-            author = contract.user_id.partner_id or contract.company_id.partner_id
             # The answer block as the customer gets it; its links, made for
             # no reminder, open the "no longer valid" page.
             plan = {
@@ -227,24 +225,13 @@ class RenewalPolicyPreview(models.TransientModel):
             Answer = self.env["renewal.answer"]
             Answer._decorate([plan])
             body = Markup(plan["body"])
-            body_html = Mail._renewal_render_layout(
+            body_html = self.env["renewal.dispatch"]._render_layout(
                 contract,
                 recipient,
-                {
-                    "body": body,
-                    "author_id": author.id,
-                    "email_from": email_from,
-                    "message_type": "auto_comment",
-                    "subtype_id": comment.id,
-                    "email_add_signature": False,
-                    "email_layout_xmlid": template.email_layout_xmlid or False,
-                    "force_email_lang": options.get("lang"),
-                },
-                extra_render={
-                    "renewal_unsubscribe_url": Answer._unsubscribe_url(
-                        plan["mail_headers"]
-                    )
-                },
+                body,
+                template.email_layout_xmlid or False,
+                options.get("lang") or recipient.lang,
+                Answer._unsubscribe_url(plan["mail_headers"]),
             )
             values.append(
                 {
