@@ -12,6 +12,9 @@
 #                          lock, rebuilt when it was left half-built.
 # - renewal_write_odoo_conf an Odoo configuration for the repository's addons;
 #   renewal_run_conf_path  the file of its own that each setup/run uses.
+# - renewal_find_browser / the browser Odoo's tours drive and the CJK fonts of
+#   renewal_ensure_browser the Chinese screens; installed with apt-get when
+#                          missing, as root (setup/test only).
 
 RENEWAL_ROOT="$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 # shellcheck disable=SC2034  # used by setup/run and setup/test
@@ -699,6 +702,164 @@ renewal_run_conf_path() {
     local db="$1" hash
     hash="$(renewal_odoo_conf_text "^${db}\$" | _renewal_sha256)"
     printf '%s/conf/odoo-run-%s-%s.conf\n' "$RENEWAL_CACHE" "${db//[^A-Za-z0-9_.-]/_}" "${hash:0:12}"
+}
+
+# ---------------------------------------------------------------- the browser
+
+# Odoo 18's tours drive the first browser its tests find (odoo/tests/common.py,
+# _find_executable): on Linux the first of these names on PATH, on macOS one of
+# the two application bundles. Without one Odoo skips the tours.
+RENEWAL_BROWSER_NAMES=(google-chrome chromium chromium-browser google-chrome-stable)
+RENEWAL_BROWSER_BUNDLES=(
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
+    "/Applications/Chromium.app/Contents/MacOS/Chromium"
+)
+# The Debian packages: the browser, and the fonts of the Chinese screens.
+RENEWAL_BROWSER_PACKAGE="chromium"
+RENEWAL_CJK_FONTS_PACKAGE="fonts-noto-cjk"
+
+# Filled by renewal_find_browser.
+BROWSER_PATH=""        # the browser Odoo will drive
+BROWSER_MISSING=""     # what is missing, for the reports
+BROWSER_PACKAGES=()    # the packages that provide it
+
+# True when both the browser and the CJK fonts are there.
+renewal_find_browser() {
+    local name path fonts=1
+    BROWSER_PATH=""
+    BROWSER_MISSING=""
+    BROWSER_PACKAGES=()
+    if [[ "$(uname -s 2>/dev/null || true)" == Darwin ]]; then
+        for path in "${RENEWAL_BROWSER_BUNDLES[@]}"; do
+            if [[ -x "$path" ]]; then
+                BROWSER_PATH="$path"
+                break
+            fi
+        done
+    else
+        for name in "${RENEWAL_BROWSER_NAMES[@]}"; do
+            if path="$(command -v -- "$name" 2>/dev/null)" && [[ "$path" == /* ]]; then
+                BROWSER_PATH="$path"
+                break
+            fi
+        done
+        _renewal_cjk_fonts_found || fonts=0
+    fi
+    if [[ -z "$BROWSER_PATH" ]]; then
+        BROWSER_MISSING="no Chromium on PATH"
+        BROWSER_PACKAGES+=("$RENEWAL_BROWSER_PACKAGE")
+    fi
+    if ((!fonts)); then
+        BROWSER_MISSING+="${BROWSER_MISSING:+ and }no CJK fonts ($RENEWAL_CJK_FONTS_PACKAGE)"
+        BROWSER_PACKAGES+=("$RENEWAL_CJK_FONTS_PACKAGE")
+    fi
+    [[ -z "$BROWSER_MISSING" ]]
+}
+
+# The CJK fonts: Debian's fonts-noto-cjk package, or any font fontconfig
+# knows for Chinese.
+_renewal_cjk_fonts_found() {
+    local status
+    # shellcheck disable=SC2016  # ${Status} is dpkg-query's field
+    if command -v dpkg-query >/dev/null 2>&1 &&
+        status="$(dpkg-query -W -f='${Status}' "$RENEWAL_CJK_FONTS_PACKAGE" </dev/null 2>/dev/null)" &&
+        [[ "$status" == *" installed" ]]; then
+        return 0
+    fi
+    command -v fc-list >/dev/null 2>&1 &&
+        [[ -n "$(fc-list ':lang=zh' file </dev/null 2>/dev/null || true)" ]]
+}
+
+# Root: what `id -u` says (bash's EUID where there is no `id`).
+_renewal_is_root() {
+    local uid
+    uid="$(id -u 2>/dev/null)" || uid="${EUID:-}"
+    [[ "$uid" == 0 ]]
+}
+
+# Why the missing packages cannot be installed here; nothing when they can.
+_renewal_browser_install_blocker() {
+    case "${RENEWAL_INSTALL_BROWSER:-1}" in
+        0 | false | no)
+            printf 'RENEWAL_INSTALL_BROWSER=%s keeps setup/test from installing them\n' "$RENEWAL_INSTALL_BROWSER"
+            ;;
+        *)
+            if ! command -v apt-get >/dev/null 2>&1; then
+                printf 'there is no apt-get to install them with\n'
+            elif ! _renewal_is_root; then
+                printf 'not running as root, so apt-get cannot install them\n'
+            fi
+            ;;
+    esac
+}
+
+# The one line about what to install, after renewal_find_browser; WHY says
+# why setup/test did not.
+renewal_browser_missing_sentence() {
+    local why="$1" packages="${BROWSER_PACKAGES[*]}" sentence
+    sentence="Browser tours: $BROWSER_MISSING, and $why: install $packages (Debian: \`apt-get install $packages\`)"
+    if [[ -z "$BROWSER_PATH" ]]; then
+        sentence+="; until then Odoo skips the tours, and with CI=true that fails the run"
+    fi
+    printf '%s.\n' "$sentence"
+}
+
+# The cause of a failed apt-get, from its log: its last "E:" line, or its
+# last lines.
+_renewal_apt_cause() {
+    local log="$1" cause
+    cause="$(grep -E '^E: ' "$log" 2>/dev/null | tail -n 1 || true)"
+    printf '%s\n' "${cause:-$(_renewal_log_cause "$log")}"
+}
+
+# renewal_ensure_browser: where the browser or its CJK fonts are missing and
+# this is root on a system with apt-get, installs them (one line, the output
+# into a log); otherwise one line on what to install. Never stops the
+# command: without a browser Odoo skips the tours. Under a lock: a second run
+# at the same time waits, then finds them there.
+renewal_ensure_browser() {
+    local why log="$RENEWAL_LOGS/browser-install.log"
+    renewal_find_browser && return 0
+    why="$(_renewal_browser_install_blocker)"
+    if [[ -n "$why" ]]; then
+        renewal_browser_missing_sentence "$why"
+        return 0
+    fi
+    mkdir -p "$RENEWAL_LOGS"
+    _renewal_lock "$RENEWAL_CACHE/browser-install.lock" "installing the browser for the tours"
+    if renewal_find_browser; then
+        _renewal_unlock
+        return 0
+    fi
+    renewal_say "Browser tours: $BROWSER_MISSING: installing ${BROWSER_PACKAGES[*]} with apt-get (once; log: $log)..."
+    : >"$log"
+    # The package lists first: a fresh machine has none.
+    DEBIAN_FRONTEND=noninteractive apt-get update </dev/null >>"$log" 2>&1 || true
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        "${BROWSER_PACKAGES[@]}" </dev/null >>"$log" 2>&1; then
+        why="installing them with apt-get failed ($(_renewal_apt_cause "$log"); log: $log)"
+    elif ! renewal_find_browser; then
+        why="apt-get installed them but they are still not found (log: $log)"
+    fi
+    _renewal_unlock
+    if [[ -n "$why" ]]; then
+        renewal_find_browser || renewal_browser_missing_sentence "$why"
+    fi
+    return 0
+}
+
+# The report's line for --check: what was found and what a real run would do.
+renewal_print_browser() {
+    local tours_run="$1" why
+    if renewal_find_browser; then
+        renewal_say "Browser:    $BROWSER_PATH, with CJK fonts"
+    elif ((!tours_run)); then
+        renewal_say "Browser:    $BROWSER_MISSING (the tours need Odoo and PostgreSQL first)"
+    elif why="$(_renewal_browser_install_blocker)" && [[ -n "$why" ]]; then
+        renewal_say "Browser:    $BROWSER_MISSING: install ${BROWSER_PACKAGES[*]} ($why)"
+    else
+        renewal_say "Browser:    $BROWSER_MISSING: installed with apt-get (${BROWSER_PACKAGES[*]}) on the next real run"
+    fi
 }
 
 # ---------------------------------------------------------------- reports

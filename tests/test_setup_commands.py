@@ -9,7 +9,9 @@ a python3 that cannot import odoo.
 The tool venv's build (Odoo's requirements filtered for wheels, a half-built
 venv rebuilt, the causes of failures, the lock, each run's own configuration)
 runs the real setup/run against stand-ins for python3, the venv's python and
-pg_isready, which record what they are asked.
+pg_isready, which record what they are asked. The browser the tours need is
+installed by setup/test through a stand-in apt-get on a PATH without any
+browser, with a stand-in `id` saying who runs it.
 """
 
 import json
@@ -695,8 +697,10 @@ def test_two_first_runs_at_once_build_once_and_serve_their_own(
                     lambda: _records(env, "pip"), "the first run never reached pip"
                 )
         _wait_for(
-            lambda: "Waiting for another setup/run or setup/test"
-            in outputs["b"].read_text("utf-8"),
+            lambda: (
+                "Waiting for another setup/run or setup/test"
+                in outputs["b"].read_text("utf-8")
+            ),
             "the second run did not wait for the first one's build",
         )
         assert len(_records(env, "pip")) == 1, "the second run must not build meanwhile"
@@ -764,3 +768,216 @@ def test_two_test_runs_at_once_write_their_own_install_log(stub_env):
     assert len(set(named)) == 2, named
     latest = logs_dir / "test-install.log"
     assert latest.is_symlink() and latest.resolve() in {log.resolve() for log in logs}
+
+
+# ------------------------------------------------------------------ the browser
+#
+# setup/test with the stand-ins above (an Odoo 18 source tree, a PostgreSQL
+# that answers), a PATH without any browser or font tool, and stand-ins for
+# `id` (who runs it) and apt-get, which records its calls; an install puts
+# the packages' commands on PATH as Debian's packages would.
+
+APT_GET = '''#!{python} -S
+"""Stands in for apt-get: records its calls, installs onto PATH."""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+bindir = Path(sys.argv[0]).parent
+args = sys.argv[1:]
+with open(os.environ["STUB_RECORD"], "a", encoding="utf-8") as fh:
+    row = dict(
+        kind="apt-get",
+        args=args,
+        frontend=os.environ.get("DEBIAN_FRONTEND", ""),
+        tty=sys.stdin.isatty(),
+    )
+    fh.write(json.dumps(row) + "\\n")
+print("Reading package lists... Done")
+if args[:1] == ["install"]:
+    wait_for = os.environ.get("STUB_APT_WAIT_FOR")
+    deadline = time.time() + 60
+    while wait_for and not os.path.exists(wait_for) and time.time() < deadline:
+        time.sleep(0.05)
+    if os.environ.get("STUB_APT_FAILS"):
+        print("E: Unable to locate package chromium")
+        sys.exit(100)
+    commands = {
+        "chromium": "exit 0",
+        "fonts-noto-cjk": "echo /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:",
+    }
+    for package in args:
+        if package in commands:
+            tool = bindir / ("fc-list" if package.startswith("fonts") else package)
+            tool.write_text("#!/bin/sh\\n%s\\n" % commands[package], encoding="utf-8")
+            tool.chmod(0o755)
+sys.exit(0)
+'''
+
+
+def _tool(env, name, body):
+    tool = Path(env["PATH"]) / name
+    if tool.is_symlink():
+        tool.unlink()
+    tool.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    tool.chmod(0o755)
+    return tool
+
+
+@pytest.fixture
+def browser_env(stub_env):
+    """setup/test's environment with Odoo and PostgreSQL, without a browser."""
+
+    def make(uid="0", apt_get=True):
+        env = stub_env()
+        _tool(env, "id", f'[ "$1" = -u ] && echo {uid}')
+        if apt_get:
+            _tool(env, "apt-get", "").write_text(
+                APT_GET.replace("{python}", sys.executable), encoding="utf-8"
+            )
+        return env
+
+    return make
+
+
+def _browser_lines(lines):
+    return [line for line in lines if line.startswith("Browser tours:")]
+
+
+def test_test_installs_the_missing_browser_and_fonts_as_root(browser_env):
+    env = browser_env()
+    code, lines = _run(TEST, env)
+    assert code == 0, lines
+    calls = _records(env, "apt-get")
+    assert [call["args"] for call in calls] == [
+        ["update"],
+        ["install", "-y", "--no-install-recommends", "chromium", "fonts-noto-cjk"],
+    ]
+    assert all(call["frontend"] == "noninteractive" for call in calls), calls
+    assert not any(call["tty"] for call in calls), calls
+    log = Path(env["XDG_CACHE_HOME"]) / "renewal-reminder/logs/browser-install.log"
+    [said] = _browser_lines(lines)
+    assert "installing chromium fonts-noto-cjk with apt-get" in said, lines
+    assert str(log) in said, lines
+    assert "Reading package lists" in log.read_text(encoding="utf-8")
+    assert len(_records(env, "pytest")) == 2, "both test steps still ran"
+    # The next run finds them and installs nothing.
+    code, lines = _run(TEST, env)
+    assert code == 0, lines
+    assert not _browser_lines(lines), lines
+    assert len(_records(env, "apt-get")) == 2
+
+
+def test_two_test_runs_at_once_install_the_browser_once(browser_env, tmp_path):
+    env = browser_env()
+    release = tmp_path / "release-apt"
+    outputs = [tmp_path / f"test-{index}.out" for index in range(2)]
+    procs = []
+    try:
+        for index, output in enumerate(outputs):
+            with output.open("w", encoding="utf-8") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [BASH, str(TEST)],
+                        cwd=ROOT,
+                        env=dict(env, STUB_APT_WAIT_FOR=str(release)),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                )
+            if index == 0:
+                # The first run holds the lock while apt-get installs.
+                _wait_for(
+                    lambda: len(_records(env, "apt-get")) == 2,
+                    "the first run never reached apt-get install",
+                )
+        _wait_for(
+            lambda: (
+                "Waiting for another setup/run or setup/test"
+                in outputs[1].read_text("utf-8")
+            ),
+            "the second run did not wait for the first one's install",
+        )
+    finally:
+        release.touch()
+        codes = [proc.wait(timeout=120) for proc in procs]
+    texts = [output.read_text("utf-8") for output in outputs]
+    assert codes == [0, 0], texts
+    assert len(_records(env, "apt-get")) == 2, "one update and one install"
+    assert "installing chromium" not in texts[1], texts[1]
+
+
+def test_test_installs_only_the_fonts_next_to_a_browser_odoo_finds(browser_env):
+    env = browser_env()
+    # The last name Odoo 18 looks for, and fonts-noto-cjk removed.
+    _tool(env, "google-chrome-stable", "exit 0")
+    _tool(env, "dpkg-query", "printf 'deinstall ok config-files'")
+    code, lines = _run(TEST, env, "--check")
+    assert code == 0, lines
+    [browser] = [line for line in lines if line.startswith("Browser:")]
+    assert "no CJK fonts (fonts-noto-cjk)" in browser, lines
+    assert "Chromium" not in browser, lines
+    code, lines = _run(TEST, env)
+    assert code == 0, lines
+    installs = [
+        c["args"] for c in _records(env, "apt-get") if c["args"][0] == "install"
+    ]
+    assert installs == [["install", "-y", "--no-install-recommends", "fonts-noto-cjk"]]
+
+
+@pytest.mark.parametrize(
+    ("case", "cause"),
+    [
+        ("no apt-get", "there is no apt-get to install them with"),
+        ("not root", "not running as root"),
+        ("opted out", "RENEWAL_INSTALL_BROWSER=0 keeps setup/test from installing"),
+        ("install fails", "E: Unable to locate package chromium"),
+    ],
+)
+def test_test_names_the_packages_when_it_cannot_install_them(browser_env, case, cause):
+    env = browser_env(
+        uid="1000" if case == "not root" else "0", apt_get=case != "no apt-get"
+    )
+    if case == "opted out":
+        env["RENEWAL_INSTALL_BROWSER"] = "0"
+    if case == "install fails":
+        env["STUB_APT_FAILS"] = "1"
+    code, lines = _run(TEST, env)
+    assert code == 0, lines
+    said = _browser_lines(lines)
+    assert len(said) == (2 if case == "install fails" else 1), lines
+    assert "no Chromium on PATH" in said[-1] and cause in said[-1], lines
+    assert "apt-get install chromium fonts-noto-cjk" in said[-1], lines
+    assert "Odoo skips the tours" in said[-1], lines
+    installs = [c for c in _records(env, "apt-get") if c["args"][0] == "install"]
+    assert len(installs) == (case == "install fails"), installs
+    assert len(_records(env, "pytest")) == 2, "the run goes on"
+
+
+def test_test_check_only_reports_the_browser(browser_env):
+    env = browser_env()
+    code, lines = _run(TEST, env, "--check")
+    assert code == 0, lines
+    [browser] = [line for line in lines if line.startswith("Browser:")]
+    assert "no Chromium on PATH" in browser, lines
+    assert "apt-get (chromium fonts-noto-cjk) on the next real run" in browser
+    assert not _records(env, "apt-get")
+    assert not (Path(env["XDG_CACHE_HOME"]) / "renewal-reminder" / "logs").exists()
+    # A browser Odoo finds is named with its path.
+    chromium = _tool(env, "chromium-browser", "exit 0")
+    _tool(env, "fc-list", "echo /fonts/NotoSansCJK-Regular.ttc:")
+    code, lines = _run(TEST, env, "--check")
+    assert f"Browser:    {chromium}, with CJK fonts" in lines, lines
+
+
+def test_test_installs_no_browser_without_postgres(browser_env):
+    env = browser_env()
+    _tool(env, "pg_isready", "exit 2")
+    code, lines = _run(TEST, env)
+    assert code == 0, lines
+    assert any("running the Odoo-free checks only" in line for line in lines), lines
+    assert not _records(env, "apt-get")
+    assert not _browser_lines(lines), lines
