@@ -3,8 +3,9 @@
 import importlib.util
 import sys
 import types
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 TOOLS = Path(__file__).resolve().parents[1] / "renewal_reminder" / "tools"
 
@@ -36,8 +37,25 @@ sim = _modules["renewal_simulation"]
 timing = _modules["renewal_timing"]
 escalation = _modules["renewal_escalation"]
 
-WEEKDAYS = [timing.Window(day, 9.0, 18.0) for day in range(5)]
 FRIDAY_NOON = datetime(2027, 2, 26, 12, 0, tzinfo=UTC)
+
+
+def _weekdays(tz_name, first=date(2027, 2, 1), last=date(2027, 6, 30)):
+    """Monday to Friday, 09:00 to 18:00 on the customer's clock, as the
+    calendar's openings from ``first`` to ``last``."""
+    tz = ZoneInfo(tz_name)
+    days = (first + timedelta(days=offset) for offset in range((last - first).days))
+    return [
+        timing.Opening(
+            datetime.combine(day, time(9), tzinfo=tz),
+            datetime.combine(day, time(18), tzinfo=tz),
+        )
+        for day in days
+        if day.weekday() < 5
+    ]
+
+
+WEEKDAYS = _weekdays("Europe/Paris")
 
 
 def setup(**values):
@@ -49,7 +67,7 @@ def setup(**values):
             sim.Stage(3, ("email",)),
         ],
         "tz": "Europe/Paris",
-        "windows": WEEKDAYS,
+        "openings": WEEKDAYS,
         "blackouts": [],
         "preferred_hour": None,
         "delays": escalation.Delays(silence=72, read=48, unread=24),
@@ -164,3 +182,13 @@ def test_a_late_start_supersedes_the_stages_already_past():
     ]
     assert sim.simulate(setup(), sim.NO_ANSWER, datetime(2027, 4, 2, tzinfo=UTC)) == []
     assert sim.simulate(setup(stages=[]), sim.NO_ANSWER, FRIDAY_NOON) == []
+
+
+def test_without_sending_hours_a_reminder_leaves_when_its_day_comes():
+    events = sim.simulate(setup(openings=None), sim.NO_ANSWER, FRIDAY_NOON)
+    # Monday's pass, 06:00 UTC: 07:00 in Paris, before any office opens.
+    assert (events[0].at, events[0].kind, events[0].detail) == (
+        datetime(2027, 3, 1, 6, 0, tzinfo=UTC),
+        "send",
+        timing.NOW,
+    )

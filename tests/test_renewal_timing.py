@@ -5,7 +5,8 @@ no Odoo at all. Every expected moment is written as the exact UTC instant.
 """
 
 import importlib.util
-from datetime import UTC, datetime
+from collections import namedtuple
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,12 @@ _spec = importlib.util.spec_from_file_location("renewal_timing", TIMING_PATH)
 timing = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(timing)
 
-Window = timing.Window
+Opening = timing.Opening
 Blackout = timing.Blackout
 SendMoment = timing.SendMoment
+
+# A calendar's attendance line: its weekday (0 = Monday) and local hours.
+Window = namedtuple("Window", ["weekday", "start", "end"])
 
 PARIS = "Europe/Paris"
 NEW_YORK = "America/New_York"
@@ -32,6 +36,7 @@ SHANGHAI = "Asia/Shanghai"
 
 # Monday to Friday, 09:00 to 18:00.
 OFFICE_HOURS = [Window(day, 9.0, 18.0) for day in range(5)]
+ALL_DAY = [Window(day, 0.0, 24.0) for day in range(7)]
 
 
 def local(tz_name, *args):
@@ -43,8 +48,43 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-def send_at(moment, tz_name, windows=OFFICE_HOURS, **kwargs):
-    return timing.next_send_moment(moment, tz_name, windows, **kwargs)
+def openings(windows, moment, tz_name, days=400):
+    """The openings of weekly ``windows`` for ``days`` days from the day
+    ``moment`` falls on in ``tz_name``, as a calendar gives them (in the
+    ORM, ``resource.calendar`` reads them; here, a fixture)."""
+    tz = timing.zone(tz_name)
+    first = moment.astimezone(tz).date()
+    found = []
+    for offset in range(days + 1):
+        day = first + timedelta(days=offset)
+        for weekday, start, end in windows:
+            if weekday == day.weekday():
+                midnight = datetime.combine(day, time(), tzinfo=tz)
+                found.append(
+                    Opening(
+                        (midnight + timedelta(hours=start)).astimezone(UTC),
+                        (midnight + timedelta(hours=end)).astimezone(UTC),
+                    )
+                )
+    return found
+
+
+def send_at(
+    moment,
+    tz_name,
+    windows=OFFICE_HOURS,
+    blackouts=(),
+    preferred_hour=None,
+    horizon_days=400,
+):
+    """The moment a reminder due at ``moment`` leaves; ``windows`` None is
+    any time, an empty list every hour of the next ``horizon_days`` days."""
+    spans = (
+        None
+        if windows is None
+        else openings(windows or ALL_DAY, moment, tz_name, horizon_days)
+    )
+    return timing.first_moment(spans, moment, preferred_hour, tz_name, blackouts)
 
 
 # Sending hours
@@ -119,31 +159,6 @@ def test_no_windows_means_any_time():
     assert send_at(now, PARIS, None).reason == timing.NOW
 
 
-def test_bad_windows_are_ignored():
-    windows = [
-        Window(7, 9.0, 18.0),
-        Window(-1, 9.0, 18.0),
-        Window(2, 18.0, 9.0),
-        Window(2, 9.0, 9.0),
-        Window(2, 9.0, 25.0),
-        Window(2, -1.0, 5.0),
-        Window(2, float("nan"), 12.0),
-        Window(2, "soon", 12.0),
-        Window(None, 9.0, 18.0),
-        (2, 9.0),
-        None,
-        Window(0, 9.0, 18.0),
-    ]
-    # Only Monday 09:00-18:00 is left: Wednesday waits for Monday.
-    now = local(PARIS, 2027, 6, 9, 10, 0)
-    assert send_at(now, PARIS, windows).at == utc(2027, 6, 14, 7, 0)
-
-
-def test_only_bad_windows_mean_any_time():
-    now = local(PARIS, 2027, 6, 12, 3, 0)
-    assert send_at(now, PARIS, [Window(9, 9.0, 18.0)]).reason == timing.NOW
-
-
 def test_a_window_may_run_until_midnight():
     windows = [Window(2, 20.0, 24.0)]
     assert send_at(local(PARIS, 2027, 6, 9, 23, 59), PARIS, windows).reason == "now"
@@ -163,80 +178,39 @@ def test_a_known_time_zone():
     assert timing.zone(PARIS) == ZoneInfo(PARIS)
 
 
-# Daylight saving: the opening follows the local clock.
+def test_the_calendars_intervals_in_any_order_and_with_their_records():
+    # resource.calendar gives (start, stop, attendances) triples in the
+    # customer's zone; they are compared as instants.
+    paris = ZoneInfo(PARIS)
+    intervals = [
+        (datetime(2027, 6, 10, 9, 0, tzinfo=paris), utc(2027, 6, 10, 16), "Thu"),
+        (datetime(2027, 6, 9, 14, 0, tzinfo=paris), utc(2027, 6, 9, 16), "Wed pm"),
+    ]
+    now = local(PARIS, 2027, 6, 9, 10, 0)
+    assert timing.first_moment(intervals, now) == SendMoment(
+        utc(2027, 6, 9, 12, 0), timing.OUTSIDE_HOURS, None
+    )
 
 
-@pytest.mark.parametrize(
-    ("tz_name", "now", "expected"),
-    [
-        # Paris springs forward on Sunday 2027-03-28 02:00 -> 03:00.
-        (PARIS, (2027, 3, 26, 8, 0), utc(2027, 3, 26, 8, 0)),
-        (PARIS, (2027, 3, 27, 12, 0), utc(2027, 3, 29, 7, 0)),
-        # Paris falls back on Sunday 2027-10-31 03:00 -> 02:00.
-        (PARIS, (2027, 10, 29, 8, 0), utc(2027, 10, 29, 7, 0)),
-        (PARIS, (2027, 10, 30, 12, 0), utc(2027, 11, 1, 8, 0)),
-        # New York springs forward on Sunday 2027-03-14.
-        (NEW_YORK, (2027, 3, 12, 8, 0), utc(2027, 3, 12, 14, 0)),
-        (NEW_YORK, (2027, 3, 13, 12, 0), utc(2027, 3, 15, 13, 0)),
-        # New York falls back on Sunday 2027-11-07.
-        (NEW_YORK, (2027, 11, 5, 8, 0), utc(2027, 11, 5, 13, 0)),
-        (NEW_YORK, (2027, 11, 6, 12, 0), utc(2027, 11, 8, 14, 0)),
-        # Auckland's summer time ends on Sunday 2027-04-04 03:00 -> 02:00.
-        (AUCKLAND, (2027, 4, 2, 8, 0), utc(2027, 4, 1, 20, 0)),
-        (AUCKLAND, (2027, 4, 3, 12, 0), utc(2027, 4, 4, 21, 0)),
-        # Auckland's summer time starts on Sunday 2027-09-26 02:00 -> 03:00.
-        (AUCKLAND, (2027, 9, 24, 8, 0), utc(2027, 9, 23, 21, 0)),
-        (AUCKLAND, (2027, 9, 25, 12, 0), utc(2027, 9, 26, 20, 0)),
-        # Shanghai keeps UTC+8 all year.
-        (SHANGHAI, (2027, 3, 29, 8, 0), utc(2027, 3, 29, 1, 0)),
-        (SHANGHAI, (2027, 11, 6, 12, 0), utc(2027, 11, 8, 1, 0)),
-    ],
-)
-def test_the_nine_o_clock_opening_around_clock_changes(tz_name, now, expected):
-    result = send_at(local(tz_name, *now), tz_name)
-    assert result == SendMoment(expected, timing.OUTSIDE_HOURS, None)
+def test_bad_openings_are_ignored():
+    spans = [
+        Opening(utc(2027, 6, 9, 12), utc(2027, 6, 9, 11)),
+        Opening(utc(2027, 6, 9, 11), utc(2027, 6, 9, 11)),
+        Opening("2027-06-09 10:00", "2027-06-09 18:00"),
+        (utc(2027, 6, 9, 10),),
+        None,
+        Opening(utc(2027, 6, 10, 9), utc(2027, 6, 10, 17)),
+    ]
+    now = utc(2027, 6, 9, 10, 0)
+    assert timing.first_moment(spans, now).at == utc(2027, 6, 10, 9, 0)
 
 
-@pytest.mark.parametrize(
-    ("tz_name", "sunday", "expected"),
-    [
-        # 02:30 never happens: the window opens at 03:00 summer time.
-        (PARIS, (2027, 3, 28), utc(2027, 3, 28, 1, 0)),
-        (NEW_YORK, (2027, 3, 14), utc(2027, 3, 14, 7, 0)),
-        (AUCKLAND, (2027, 9, 26), utc(2027, 9, 25, 14, 0)),
-        # 02:30 happens twice: the window opens at the first one.
-        (PARIS, (2027, 10, 31), utc(2027, 10, 31, 0, 30)),
-        (AUCKLAND, (2027, 4, 4), utc(2027, 4, 3, 13, 30)),
-        # No clock change in Shanghai.
-        (SHANGHAI, (2027, 3, 28), utc(2027, 3, 27, 18, 30)),
-    ],
-)
-def test_a_window_opening_in_the_night_of_a_clock_change(tz_name, sunday, expected):
-    windows = [Window(6, 2.5, 5.0)]
-    result = send_at(local(tz_name, *sunday, 0, 0), tz_name, windows)
-    assert result == SendMoment(expected, timing.OUTSIDE_HOURS, None)
-
-
-def test_new_york_ambiguous_hour_uses_its_first_occurrence():
-    # 01:30 on 2027-11-07 happens first in summer time (UTC-4).
-    windows = [Window(6, 1.5, 3.0)]
-    now = local(NEW_YORK, 2027, 11, 7, 0, 0)
-    assert send_at(now, NEW_YORK, windows).at == utc(2027, 11, 7, 5, 30)
-
-
-def test_a_window_ending_in_the_skipped_hour_ends_at_the_jump():
-    # Sunday 01:00-02:30 in Paris on 2027-03-28: closes at 03:00 summer time,
-    # which is 01:00 UTC.
-    windows = [Window(6, 1.0, 2.5)]
-    assert send_at(utc(2027, 3, 28, 0, 59, 59), PARIS, windows).reason == "now"
-    assert send_at(utc(2027, 3, 28, 1, 0), PARIS, windows).at == utc(2027, 4, 3, 23, 0)
-
-
-def test_days_are_counted_on_the_local_calendar():
-    # Sunday 2027-03-28 is 23 hours long in Paris: Monday still opens at 09:00.
-    windows = [Window(0, 9.0, 10.0)]
-    now = local(PARIS, 2027, 3, 27, 9, 30)
-    assert send_at(now, PARIS, windows).at == utc(2027, 3, 29, 7, 0)
+def test_no_opening_left_means_no_moment():
+    now = utc(2027, 6, 9, 10, 0)
+    assert timing.first_moment([], now) is None
+    assert timing.first_moment([Opening(utc(2027, 6, 8), utc(2027, 6, 9))], now) is None
+    # None is no sending hours at all: any time.
+    assert timing.first_moment(None, now) == SendMoment(now, timing.NOW, None)
 
 
 # Blackouts

@@ -1,20 +1,27 @@
 """When each reminder may leave: the customer's clock.
 
 A policy's sending hours are a ``resource.calendar`` read in each customer's
-own time zone (the customer's, else the company's); its time off, with the
-public holidays every calendar shares, are blackout periods, some of them
-for customers of given industries only. The time arithmetic is the pure
-``tools/renewal_timing.py``; this model gathers its inputs set-based.
+own time zone (the customer's, else the company's) by the calendar's own
+interval methods, so that two-week calendars, attendances valid between two
+dates and flexible hours mean what they mean everywhere in Odoo. The
+calendar's time off, with the public holidays every calendar shares, are
+blackout periods, some of them for customers of given industries only.
+Picking the moment in those intervals is the pure
+``tools/renewal_timing.py``; this model asks the calendar set-based, once
+per calendar, time zone, company and industry.
 """
 
-from datetime import UTC, timedelta
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+
+import pytz
 
 from odoo import api, fields, models
 from odoo.tools import format_datetime
 
 from ..tools import renewal_timing
 
-# How far ahead blackout periods are read.
+# How far ahead the sending hours and blackout periods are read.
 HORIZON_DAYS = 400
 # A moment less than this far away is now.
 NOW_TOLERANCE = timedelta(minutes=1)
@@ -25,92 +32,116 @@ class RenewalTiming(models.AbstractModel):
     _description = "Renewal Reminder Timing"
 
     @api.model
-    def _windows(self, calendar):
-        """The calendar's sending hours as weekday windows (its breaks and
-        second-week lines left out)."""
+    def _zone_name(self, tz):
+        """``tz`` when it names a time zone, else UTC."""
+        return tz if tz in pytz.all_timezones_set else "UTC"
+
+    @api.model
+    def _openings(self, calendar, tz, start, end):
+        """The calendar's sending hours from ``start`` to ``end`` (aware
+        datetimes) on the clock of ``tz``, as ``(start, end)`` pairs.
+
+        The calendar reads its attendances itself: the week type of a
+        two-week calendar, the lines' date ranges, breaks left out. A
+        calendar with flexible hours has no fixed hours: it is open all
+        along, as Odoo reads it for the people who work on it.
+        """
+        if end <= start:
+            return []
+        if calendar.flexible_hours:
+            return [renewal_timing.Opening(start, end)]
+        intervals = calendar.sudo()._attendance_intervals_batch(
+            start, end, tz=pytz.timezone(tz)
+        )[False]
         return [
-            renewal_timing.Window(
-                int(line.dayofweek), line.hour_from, min(line.hour_to, 24.0)
-            )
-            for line in calendar.attendance_ids
-            if line.day_period != "lunch"
-            and line.week_type in (False, "0")
-            and not line.display_type
+            renewal_timing.Opening(begin, stop) for begin, stop, _lines in intervals
         ]
 
     @api.model
-    def _blackouts(self, calendars, now):
-        """{calendar: [(leave, industries)]} of the blackout periods ahead:
-        the calendar's time off and the public holidays of all calendars."""
-        leaves = (
-            self.env["resource.calendar.leaves"]
-            .sudo()
-            .search(
-                [
-                    ("resource_id", "=", False),
-                    "|",
-                    ("calendar_id", "in", calendars.ids),
-                    ("calendar_id", "=", False),
-                    ("date_to", ">=", now),
-                    ("date_from", "<=", now + timedelta(days=HORIZON_DAYS)),
-                ]
-            )
-        )
-        return {
-            calendar: [
-                leave
-                for leave in leaves
-                if not leave.calendar_id or leave.calendar_id == calendar
+    def _blackouts(self, calendar, tz, start, end, company, industry):
+        """The blackout periods from ``start`` to ``end`` of the customers
+        of ``company`` in ``industry``: the calendar's time off and the
+        public holidays of all calendars, the company's own (or of no
+        company), for every customer or for those of the industry."""
+        if end <= start:
+            return []
+        industries = [("renewal_industry_ids", "=", False)]
+        if industry:
+            industries = [
+                "|",
+                *industries,
+                ("renewal_industry_ids", "in", industry.ids),
             ]
-            for calendar in calendars
-        }
+        intervals = calendar.sudo()._leave_intervals_batch(
+            start,
+            end,
+            domain=[
+                ("time_type", "=", "leave"),
+                ("company_id", "in", [False, company.id]),
+                *industries,
+            ],
+            tz=pytz.timezone(tz),
+        )[False]
+        return [
+            renewal_timing.Blackout(
+                begin, stop, max(leaves, key=lambda leave: leave.date_to).name or ""
+            )
+            for begin, stop, leaves in intervals
+        ]
+
+    @api.model
+    def _window_end(self, plan, start):
+        """Until when a plan's moment is looked for: the last day of its
+        cycle (with the grace the customer was given), within the horizon;
+        ``start`` itself is always looked at."""
+        horizon = start + timedelta(days=HORIZON_DAYS)
+        if not plan.get("cycle_end"):
+            return horizon
+        last_day = plan["cycle_end"] + timedelta(
+            days=plan["contract"]._renewal_grace() + 1
+        )
+        end = min(datetime.combine(last_day, time(), tzinfo=UTC), horizon)
+        return max(end, start + NOW_TOLERANCE)
 
     @api.model
     def _plan_moments(self, plans, now=None):
         """Give each plan the first moment it may leave (``send_at``, UTC),
-        ``send_later`` when that is not now, and ``send_at_reason``."""
+        ``send_later`` when that is not now, and ``send_at_reason``; a plan
+        nothing may leave for gets ``no_moment``."""
         if not plans:
             return
-        now = now or fields.Datetime.now()
-        policies = self.env["renewal.policy"].union(*(p["policy"] for p in plans))
-        calendars = policies.calendar_id
-        windows = {calendar: self._windows(calendar) for calendar in calendars}
-        blackouts = self._blackouts(calendars, now)
-        aware_now = now.replace(tzinfo=UTC)
+        aware_now = (now or fields.Datetime.now()).replace(tzinfo=UTC)
+        # Plans that read the same hours on the same clock are one group.
+        groups = defaultdict(list)
         for plan in plans:
             contract, policy = plan["contract"], plan["policy"]
-            calendar = policy.calendar_id
-            if not calendar:
+            if not policy.calendar_id:
                 continue
             recipient = plan.get("recipient")
-            tz = (recipient and recipient.tz) or contract._renewal_customer_tz()
-            moment = renewal_timing.next_send_moment(
-                aware_now,
-                tz,
-                windows[calendar],
-                self._customer_blackouts(blackouts[calendar], contract),
-                preferred_hour=self._preferred_hour(contract, policy),
+            tz = self._zone_name(
+                (recipient and recipient.tz) or contract._renewal_customer_tz()
             )
-            plan.update(self._moment_values(moment, tz, aware_now))
-
-    @api.model
-    def _customer_blackouts(self, leaves, contract):
-        """The blackout periods among ``leaves`` that apply to the
-        contract's customer (all, or those of the customer's industry)."""
-        industry = contract.partner_id.commercial_partner_id.industry_id
-        return [
-            renewal_timing.Blackout(
-                leave.date_from.replace(tzinfo=UTC),
-                leave.date_to.replace(tzinfo=UTC),
-                leave.name or "",
+            customer = (
+                contract.company_id,
+                contract.partner_id.commercial_partner_id.industry_id,
             )
-            for leave in leaves
-            # A company's holidays are its own customers' blackouts.
-            if (not leave.company_id or leave.company_id == contract.company_id)
-            and (
-                not leave.renewal_industry_ids or industry in leave.renewal_industry_ids
-            )
-        ]
+            groups[policy.calendar_id, tz].append((plan, customer))
+        for (calendar, tz), members in groups.items():
+            end = max(self._window_end(plan, aware_now) for plan, _key in members)
+            openings = self._openings(calendar, tz, aware_now, end)
+            blackouts = {
+                key: self._blackouts(calendar, tz, aware_now, end, *key)
+                for key in {key for _plan, key in members}
+            }
+            for plan, key in members:
+                moment = renewal_timing.first_moment(
+                    openings,
+                    aware_now,
+                    self._preferred_hour(plan["contract"], plan["policy"]),
+                    tz,
+                    blackouts[key],
+                )
+                plan.update(self._moment_values(moment, tz, aware_now))
 
     @api.model
     def _preferred_hour(self, contract, policy):

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
@@ -286,3 +287,100 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
         self.assertIn("before the renewal cycle ends", skipped.reason)
         self.assertFalse(skipped.mail_id)
         self.assertFalse([m for m in self._mails if "voltaire" in m["email_to"][0]])
+
+    def test_a_two_week_calendar_sends_on_the_days_of_each_week(self):
+        # Week of Monday 2027-03-08: the second week, Monday only; the week
+        # of 2027-03-15: the first week, Wednesday only.
+        def line(name, weekday, week, sequence, section=False):
+            return Command.create(
+                {
+                    "name": name,
+                    "dayofweek": weekday,
+                    "hour_from": 0.0 if section else 9.0,
+                    "hour_to": 0.0 if section else 18.0,
+                    "day_period": "morning",
+                    "week_type": week,
+                    "sequence": sequence,
+                    "display_type": "line_section" if section else False,
+                }
+            )
+
+        self.policy_standard.calendar_id = self.env["resource.calendar"].create(
+            {
+                "name": "Every other Monday",
+                "company_id": False,
+                "tz": "Europe/Paris",
+                "two_weeks_calendar": True,
+                "attendance_ids": [
+                    line("First week", "0", "0", 0, section=True),
+                    line("Wednesday", "2", "0", 1),
+                    line("Second week", "0", "1", 25, section=True),
+                    line("Monday", "0", "1", 26),
+                ],
+            }
+        )
+        on_saturday = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        on_tuesday = self._create_contract(self.paris, date_end=date(2027, 4, 8))
+        self._pass("2027-03-06 08:00:00")
+        self.assertEqual(
+            self._reminder(on_saturday).send_at, datetime(2027, 3, 8, 8, 0)
+        )
+        # Tuesday of the second week: the first week's Wednesday.
+        self._pass("2027-03-09 08:00:00")
+        self.assertEqual(
+            self._reminder(on_tuesday).send_at, datetime(2027, 3, 17, 8, 0)
+        )
+
+    def test_a_line_of_the_sending_hours_only_counts_between_its_dates(self):
+        Line = self.env["resource.calendar.attendance"]
+        for name, weekday, first, last in (
+            ("Saturdays last winter", "5", date(2026, 12, 1), date(2027, 2, 28)),
+            ("Sundays in March", "6", date(2027, 3, 1), date(2027, 3, 31)),
+        ):
+            Line.create(
+                {
+                    "name": name,
+                    "calendar_id": self.sending_hours.id,
+                    "dayofweek": weekday,
+                    "hour_from": 9.0,
+                    "hour_to": 18.0,
+                    "day_period": "morning",
+                    "date_from": first,
+                    "date_to": last,
+                }
+            )
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        # Saturday 09:00 in Paris: the Saturday line is over, Sunday's is on.
+        self._pass("2027-03-06 08:00:00")
+        reminder = self._reminder(contract)
+        self.assertEqual(reminder.state, "queued")
+        self.assertEqual(reminder.send_at, datetime(2027, 3, 7, 8, 0))
+
+    def test_flexible_sending_hours_send_at_any_hour_outside_the_blackouts(self):
+        # A calendar with flexible hours has no fixed hours (its attendance
+        # lines are not used, as for the people working on it).
+        self.sending_hours.flexible_hours = True
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Stocktaking",
+                "calendar_id": self.sending_hours.id,
+                "date_from": datetime(2027, 3, 6, 0, 0),
+                "date_to": datetime(2027, 3, 6, 20, 0),
+            }
+        )
+        held = self._create_contract(self.paris, date_end=date(2027, 4, 5))
+        self._pass("2027-03-06 08:00:00")
+        reminder = self._reminder(held)
+        # Saturday 21:00 in Paris, when the blackout ends.
+        self.assertEqual(reminder.send_at, datetime(2027, 3, 6, 20, 0))
+        self.assertIn("Stocktaking", reminder.send_at_reason)
+        # On Sunday, nothing holds a reminder.
+        sunday = self._create_contract(self.paris, date_end=date(2027, 4, 6))
+        self._pass("2027-03-07 03:00:00")
+        self.assertEqual(self._reminder(sunday).state, "sent")
+
+    def test_nine_in_the_morning_stays_nine_when_the_clocks_change(self):
+        # Paris springs forward on Sunday 2027-03-28: 09:00 is 07:00 UTC then.
+        contract = self._create_contract(self.paris, date_end=date(2027, 4, 26))
+        self._pass("2027-03-27 12:00:00")
+        self.assertEqual(self._reminder(contract).send_at, datetime(2027, 3, 29, 7, 0))

@@ -52,7 +52,7 @@ Setup = namedtuple(
         "cycle_end",  # date
         "stages",  # [Stage], any order
         "tz",  # the customer's time zone name
-        "windows",  # [renewal_timing.Window]; empty: any time
+        "openings",  # [renewal_timing.Opening] ahead; None: any time
         "blackouts",  # [renewal_timing.Blackout]
         "preferred_hour",  # the customer's usual reading hour, or None
         "delays",  # renewal_escalation.Delays
@@ -94,8 +94,8 @@ class _Cycle:
         """A message of stage ``days`` leaves on ``channel`` at the first
         allowed moment from ``at``; returns that moment."""
         setup = self.setup
-        found = renewal_timing.next_send_moment(
-            at, setup.tz, setup.windows, setup.blackouts, setup.preferred_hour
+        found = renewal_timing.first_moment(
+            setup.openings, at, setup.preferred_hour, setup.tz, setup.blackouts
         )
         moment = found.at if found else at.astimezone(UTC)
         self.add(moment, kind, days, channel, detail or (found and found.reason))

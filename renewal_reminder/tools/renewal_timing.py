@@ -2,9 +2,10 @@
 
 Nothing in this module imports Odoo: the functions take plain values and
 return plain values, so they are tested without a database and reused by
-the ORM code. The sending hours are read on the customer's own clock: the
-days are walked on the customer's calendar, so a reminder keeps leaving at
-09:00 local time on either side of a daylight saving change.
+the ORM code. The sending hours come as the openings of a calendar over a
+stretch of time (instants, as ``resource.calendar`` reads its attendances in
+the customer's time zone) and the blackout periods as the periods when
+nothing is sent; :func:`first_moment` picks the moment a reminder leaves.
 """
 
 import math
@@ -13,9 +14,8 @@ from collections import Counter, namedtuple
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# Sending hours on one weekday (0 = Monday .. 6 = Sunday), as local
-# wall-clock hours: Window(0, 9.0, 17.5) is Monday from 09:00 to 17:30.
-Window = namedtuple("Window", ["weekday", "start", "end"])
+# A stretch [start, end) of the sending hours, as two instants.
+Opening = namedtuple("Opening", ["start", "end"])
 
 # A period [start, end) when nothing is sent, such as a public holiday.
 Blackout = namedtuple("Blackout", ["start", "end", "name"])
@@ -28,8 +28,8 @@ OUTSIDE_HOURS = "outside_hours"
 BLACKOUT = "blackout"
 PREFERRED_HOUR = "preferred_hour"
 
-# Without any sending hours, a reminder may leave at any time of any day.
-ALL_DAY = {weekday: [(0.0, 24.0)] for weekday in range(7)}
+# Without sending hours, one opening that never closes.
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def zone(tz_name):
@@ -56,26 +56,6 @@ def _utc(moment):
     return moment.astimezone(UTC)
 
 
-def _sending_hours(windows):
-    """The usable windows as ``{weekday: [(start, end), ...]}``, each day's
-    sorted by start. Windows that make no sense are left out; with none
-    left, every hour of every day is open."""
-    hours = {}
-    for window in windows or ():
-        try:
-            weekday, start, end = window
-        except (TypeError, ValueError):
-            continue
-        start, end = _number(start), _number(end)
-        if weekday not in range(7) or start is None or end is None:
-            continue
-        if 0.0 <= start < end <= 24.0:
-            hours.setdefault(int(weekday), []).append((start, end))
-    for day_hours in hours.values():
-        day_hours.sort()
-    return hours or ALL_DAY
-
-
 def _instant(day, hour, tz):
     """The UTC instant the local clock shows ``hour`` on the date ``day``.
 
@@ -100,29 +80,21 @@ def _instant(day, hour, tz):
     return datetime.fromtimestamp(high, UTC)
 
 
-def _openings(first_day, last_day, tz, hours):
-    """Each sending window from ``first_day`` to ``last_day`` (local dates),
-    in order, as ``(local date, UTC start, UTC end)``."""
-    day = first_day
-    while day <= last_day:
-        for start, end in hours.get(day.weekday(), ()):
-            yield day, _instant(day, start, tz), _instant(day, end, tz)
-        day += timedelta(days=1)
-
-
-def _blackout_periods(blackouts):
-    """The usable blackouts, in UTC; a period that ends before it starts,
-    or is not made of date-times, is left out."""
-    periods = []
-    for blackout in blackouts or ():
+def _periods(periods, kind):
+    """The usable ``periods`` in UTC, as ``kind``, in order: a period that
+    ends before it starts, or is not made of date-times, is left out (the
+    extra values of a period, such as the records ``resource.calendar``
+    joins to its intervals, are dropped)."""
+    usable = []
+    for period in periods or ():
         try:
-            start, end, name = blackout
-            start, end = _utc(start), _utc(end)
+            start, end, *rest = period
+            period = kind(_utc(start), _utc(end), *rest[: len(kind._fields) - 2])
         except (TypeError, ValueError, AttributeError):
             continue
-        if start < end:
-            periods.append(Blackout(start, end, name))
-    return periods
+        if period.start < period.end:
+            usable.append(period)
+    return sorted(usable, key=lambda period: (period.start, period.end))
 
 
 def _blackout_at(moment, periods):
@@ -133,49 +105,53 @@ def _blackout_at(moment, periods):
 
 def _first_open(moment, openings, periods):
     """The first instant at or after ``moment`` inside one of ``openings``
-    and outside every blackout, as ``(local date, instant, last blackout
-    crossed or None)``, or None when the openings run out first."""
+    and outside every blackout, as ``(instant, last blackout crossed or
+    None)``, or None when the openings run out first."""
     crossed = None
-    for day, start, end in openings:
+    for start, end in openings:
+        if end <= moment:
+            continue
         moment = max(moment, start)
         while moment < end and (hit := _blackout_at(moment, periods)):
             moment, crossed = hit.end, hit
         if moment < end:
-            return day, moment, crossed
+            return moment, crossed
     return None
 
 
-def next_send_moment(
-    now, tz_name, windows, blackouts=(), preferred_hour=None, horizon_days=400
-):
-    """The first moment at or after ``now`` when a reminder may leave.
+def first_moment(openings, not_before, preferred_hour=None, tz_name=None, blackouts=()):
+    """The first moment at or after ``not_before`` when a reminder may leave.
 
-    ``windows`` are the customer's sending hours (:class:`Window`, local
-    time of ``tz_name``; none means any time), ``blackouts`` the periods
-    when nothing is sent (:class:`Blackout`) and ``preferred_hour`` the
-    local hour the customer usually reads their mail: a reminder due
-    earlier that day waits for it, if the day's sending hours include it.
-    Returns a :class:`SendMoment`, or None when nothing may leave within
-    ``horizon_days`` days. When blackouts were crossed, the detail names
-    the last one the reminder waited for.
+    ``openings`` are the sending hours over the stretch of time searched
+    (:class:`Opening` pairs of instants, in any order; None means any time,
+    an empty list no time at all), ``blackouts`` the periods when nothing
+    is sent (:class:`Blackout`) and ``preferred_hour`` the hour the
+    customer's clock (``tz_name``) shows when they usually read their mail:
+    a reminder due earlier that day waits for it, if it falls in that day's
+    openings and outside the blackouts. Returns a :class:`SendMoment`, or
+    None when nothing may leave before the openings end. When blackouts
+    were crossed, the detail names the last one the reminder waited for.
     """
-    tz = zone(tz_name)
-    now = _utc(now)
-    hours = _sending_hours(windows)
-    periods = _blackout_periods(blackouts)
-    first_day = now.astimezone(tz).date()
-    last_day = first_day + timedelta(days=max(int(horizon_days or 0), 0))
-    found = _first_open(now, _openings(first_day, last_day, tz, hours), periods)
+    now = _utc(not_before)
+    if openings is None:
+        spans = [Opening(now, _NEVER)]
+    else:
+        spans = _periods(openings, Opening)
+    periods = _periods(blackouts, Blackout)
+    found = _first_open(now, spans, periods)
     if found is None:
         return None
-    day, moment, crossed = found
+    moment, crossed = found
     moved = False
     wish = _number(preferred_hour)
-    if wish is not None and any(
-        start <= wish < end for start, end in hours.get(day.weekday(), ())
-    ):
-        wished = _instant(day, wish, tz)
-        if moment < wished and not _blackout_at(wished, periods):
+    if wish is not None and 0 <= wish < 24:
+        tz = zone(tz_name)
+        wished = _instant(moment.astimezone(tz).date(), wish, tz)
+        if (
+            moment < wished
+            and any(start <= wished < end for start, end in spans)
+            and not _blackout_at(wished, periods)
+        ):
             moment, moved = wished, True
     if moment == now:
         return SendMoment(moment, NOW, None)

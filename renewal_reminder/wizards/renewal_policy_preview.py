@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from markupsafe import Markup
 
@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, format_datetime
 
+from ..models.renewal_timing import HORIZON_DAYS
 from ..tools import renewal_rules, renewal_simulation, renewal_timing
 
 
@@ -293,16 +294,26 @@ class RenewalPolicyPreview(models.TransientModel):
         )
         Timing = self.env["renewal.timing"]
         calendar = policy.calendar_id
-        leaves = Timing._blackouts(calendar, now)[calendar] if calendar else []
+        tz = Timing._zone_name(contract._renewal_customer_tz())
+        start = now.replace(tzinfo=UTC)
+        end = start + timedelta(days=HORIZON_DAYS)
+        customer = (
+            contract.company_id,
+            contract.partner_id.commercial_partner_id.industry_id,
+        )
         return renewal_simulation.Setup(
             cycle_end=cycle_end,
             stages=[
                 renewal_simulation.Stage(pending[stage.id], tuple(stage._channels()))
                 for stage in stages
             ],
-            tz=contract._renewal_customer_tz(),
-            windows=Timing._windows(calendar) if calendar else [],
-            blackouts=Timing._customer_blackouts(leaves, contract),
+            tz=tz,
+            openings=Timing._openings(calendar, tz, start, end) if calendar else None,
+            blackouts=(
+                Timing._blackouts(calendar, tz, start, end, *customer)
+                if calendar
+                else []
+            ),
             preferred_hour=Timing._preferred_hour(contract, policy),
             delays=policy._escalation_delays(),
             fallback_channel=fallback,
