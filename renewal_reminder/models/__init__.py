@@ -4,6 +4,9 @@ from . import renewal_policy_stage
 from . import renewal_lost_reason
 from . import renewal_consent
 from . import renewal_reminder
+from . import renewal_reminder_status
+from . import renewal_reminder_review
+from . import renewal_reminder_followup
 from . import renewal_answer
 from . import renewal_scheduler
 from . import renewal_dispatch
