@@ -7,6 +7,7 @@ from . import mail_notification
 from . import sms_template
 from . import res_partner
 from . import renewal_consent
+from . import renewal_answer
 from . import renewal_sms_provider
 from . import sms_sms
 from . import sms_tracker

@@ -198,8 +198,8 @@ class RenewalDispatch(models.AbstractModel):
             )
             plan["answer_url"] = links["answer"]
             # The SMS's own opt-out: it stops renewal SMS, not the emails.
-            plan["optout_url"] = links["unsubscribe"].replace(
-                "/renewal/unsubscribe/", "/renewal/sms/stop/", 1
+            plan["optout_url"] = Answer._sms_stop_url(
+                plan["contract"], plan["answer_key"]
             )
             urls += [plan["answer_url"], plan["optout_url"]]
         # Long random codes: a short link must not be guessable, since it
