@@ -2,7 +2,6 @@ from . import renewal_policy
 from . import renewal_policy_stage
 from . import renewal_reminder
 from . import renewal_dispatch
-from . import mail_mail
 from . import mail_notification
 from . import sms_template
 from . import res_partner

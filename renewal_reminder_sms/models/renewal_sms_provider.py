@@ -195,10 +195,11 @@ class RenewalSmsProvider(models.AbstractModel):
         url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
         session = requests.Session()
         session.auth = (sid, token)
+        senders = self._senders(sms_records)
         for sms in sms_records:
             if not self._still_claimed(sms):
                 continue
-            sender_name = sms.mail_message_id.record_company_id.renewal_sms_sender
+            sender_name = senders.get(sms.id)
             data = {"To": sms.number, "From": sender_name or sender, "Body": sms.body}
             try:
                 response = session.post(url, data=data, timeout=TIMEOUT)
@@ -301,6 +302,25 @@ class RenewalSmsProvider(models.AbstractModel):
             self.env["renewal.answer"].sudo()._set_consent(
                 reminder, True, "provider", field="renewal_sms_opt_out", channel="sms"
             )
+
+    @api.model
+    def _senders(self, sms_records):
+        """{sms id: the sender name its contract's company registered}, for
+        the renewal SMS among ``sms_records`` whose company has one."""
+        reminders = (
+            self.env["renewal.reminder"]
+            .sudo()
+            .search([("message_id", "in", sms_records.mail_message_id.ids)])
+        )
+        names = {
+            reminder.message_id.id: reminder.contract_id.company_id.renewal_sms_sender
+            for reminder in reminders
+        }
+        return {
+            sms.id: names[sms.mail_message_id.id]
+            for sms in sms_records
+            if names.get(sms.mail_message_id.id)
+        }
 
     @api.model
     def _read_statuses_twilio(self, trackers):
