@@ -8,6 +8,7 @@ from . import res_partner
 from . import renewal_consent
 from . import renewal_answer
 from . import renewal_sms_provider
+from . import renewal_sms_twilio
 from . import sms_sms
 from . import sms_tracker
 from . import res_company
