@@ -1,7 +1,7 @@
 {
     "name": "Renewal Reminders by SMS",
     "summary": "Send renewal reminder stages by text message",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
     "author": "Renewal Reminders",

@@ -3,6 +3,8 @@
 Like the unsubscribe page of the emails, GET only shows (and notes that the
 customer followed the SMS's link: it was read); the change is a POST
 with Odoo's CSRF token (link previews in messaging apps open links too).
+The page opens with the SMS's own stop token only, not with an email's
+unsubscribe or answer token.
 """
 
 from odoo import http
@@ -10,8 +12,13 @@ from odoo.http import request
 
 from odoo.addons.renewal_reminder.controllers.renewal_portal import RenewalPortal
 
+from ..models.renewal_answer import SMS_STOP_SCOPE
+
 
 class RenewalSmsPortal(RenewalPortal):
+    def _sms_stop_reminder(self, token):
+        return self._reminder(token, SMS_STOP_SCOPE)
+
     def _sms_values(self, reminder, token, **extra):
         values = self._page_values(reminder, token, **extra)
         values["sms_opted_out"] = (
@@ -28,7 +35,7 @@ class RenewalSmsPortal(RenewalPortal):
         sitemap=False,
     )
     def renewal_sms_stop_page(self, token, **kwargs):
-        reminder = self._unsubscribe_reminder(token)
+        reminder = self._sms_stop_reminder(token)
         if not reminder:
             return self._invalid()
         self._note_click(reminder)
@@ -48,7 +55,7 @@ class RenewalSmsPortal(RenewalPortal):
         sitemap=False,
     )
     def renewal_sms_stop_post(self, token, **post):
-        reminder = self._unsubscribe_reminder(token)
+        reminder = self._sms_stop_reminder(token)
         if not reminder:
             return self._invalid()
         return self._consent_form(

@@ -2,12 +2,13 @@ from . import renewal_policy
 from . import renewal_policy_stage
 from . import renewal_reminder
 from . import renewal_dispatch
-from . import mail_mail
 from . import mail_notification
 from . import sms_template
 from . import res_partner
 from . import renewal_consent
+from . import renewal_answer
 from . import renewal_sms_provider
+from . import renewal_sms_twilio
 from . import sms_sms
 from . import sms_tracker
 from . import res_company

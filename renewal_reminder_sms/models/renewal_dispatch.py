@@ -5,12 +5,12 @@ A stage whose channel is SMS goes through the core's channel interface
 rendered from an ``sms.template`` in the customer's language, closed by a
 short link to the answer page and a short opt-out link (Odoo's
 ``link_tracker``, which counts the clicks), and it leaves through Odoo's
-``sms`` (``_message_sms``), written in the contract's chatter.
+SMS queue, logged in the contract's chatter.
 """
 
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
 from odoo.addons.renewal_reminder.tools import renewal_rules
@@ -198,8 +198,8 @@ class RenewalDispatch(models.AbstractModel):
             )
             plan["answer_url"] = links["answer"]
             # The SMS's own opt-out: it stops renewal SMS, not the emails.
-            plan["optout_url"] = links["unsubscribe"].replace(
-                "/renewal/unsubscribe/", "/renewal/sms/stop/", 1
+            plan["optout_url"] = Answer._sms_stop_url(
+                plan["contract"], plan["answer_key"]
             )
             urls += [plan["answer_url"], plan["optout_url"]]
         # Long random codes: a short link must not be guessable, since it
@@ -246,10 +246,14 @@ class RenewalDispatch(models.AbstractModel):
 
     @api.model
     def _send_sms(self, plans):
-        """Post each plan's SMS in its contract's chatter, as ``_message_sms``
-        posts it (a message, its SMS, notification and tracker), the whole
-        batch at once (``mail.mail._renewal_post_batch``), queued for Odoo's
-        SMS queue, which is woken up."""
+        """Queue each plan's SMS for Odoo's SMS queue (which is woken up),
+        as Odoo's SMS composer sends to many records in mass mode keeping a
+        log on each: the SMS text logged in its contract's chatter
+        (``_message_log_batch``), each SMS tied to its log by a notification
+        and a delivery tracker (as ``_notify_thread_by_sms`` ties them), so
+        that the delivery reports reach the reminder. Each kind of record is
+        made in one ``create`` for the batch (a contract with two SMS in it
+        takes two turns)."""
         if not plans:
             return
         numbers = {}
@@ -260,41 +264,73 @@ class RenewalDispatch(models.AbstractModel):
                     plan["recipient"], plan["contract"].company_id
                 )[1]
             plan["sms_number"] = numbers[key]
-        note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        contracts = self.env["contract.contract"].browse(
-            [plan["contract"].id for plan in plans]
-        )
-        messages = self.env["mail.mail"]._renewal_post_batch(
-            contracts,
-            [
-                {
-                    # What message_post makes of an SMS's text.
-                    "body": sms_content_to_rendered_html(plan["body"]),
-                    "sms_content": plan["body"],
-                    "message_type": "sms",
-                    "subtype_id": note,
-                    "partner_ids": plan["recipient"].ids,
-                    "sms_pid_to_number": {plan["recipient"].id: plan["sms_number"]},
-                    # Queued, as the emails: Odoo's SMS queue sends them.
-                    "put_in_queue": True,
-                }
-                for plan in plans
-            ],
-        )
         now = fields.Datetime.now()
-        for plan, message in zip(plans, messages, strict=True):
-            plan.update(
-                state="queued",
-                queued_date=now,
-                sent_values={
-                    "message_id": message.id,
-                    "sms_number": plan["sms_number"],
-                    "email_to": False,
-                },
-            )
+        for turn in _turns(plans):
+            messages = self._log_and_queue_sms(turn)
+            for plan, message in zip(turn, messages, strict=True):
+                plan.update(
+                    state="queued",
+                    queued_date=now,
+                    sent_values={
+                        "message_id": message.id,
+                        "sms_number": plan["sms_number"],
+                        "email_to": False,
+                    },
+                )
         queue = self.env.ref("sms.ir_cron_sms_scheduler_action", False)
         if queue:
             queue.sudo()._trigger()
+
+    @api.model
+    def _log_and_queue_sms(self, plans):
+        """The log messages of ``plans`` (one contract each), their SMS,
+        notifications and trackers; the log messages in the plans' order."""
+        contracts = self.env["contract.contract"].browse(
+            [plan["contract"].id for plan in plans]
+        )
+        # What the composer's mass mode logs of each SMS.
+        messages = contracts._message_log_batch(
+            bodies={
+                plan["contract"].id: sms_content_to_rendered_html(plan["body"])
+                for plan in plans
+            },
+            message_type="sms",
+        )
+        sms_records = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "body": plan["body"],
+                        "number": plan["sms_number"],
+                        "partner_id": plan["recipient"].id,
+                        "mail_message_id": message.id,
+                        "state": "outgoing",
+                        "failure_type": "",
+                    }
+                    for plan, message in zip(plans, messages, strict=True)
+                ]
+            )
+        )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": message.author_id.id,
+                    "mail_message_id": message.id,
+                    "res_partner_id": sms.partner_id.id,
+                    "sms_number": sms.number,
+                    "notification_type": "sms",
+                    "sms_id_int": sms.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                    "failure_type": "",
+                }
+                for sms, message in zip(sms_records, messages, strict=True)
+            ]
+        )
+        return messages
 
     @api.model
     def _send_approved_sms(self, reminders):
@@ -325,3 +361,18 @@ class RenewalDispatch(models.AbstractModel):
     def _sms_review_body(self, text):
         """An SMS as a held reminder keeps it for review (HTML)."""
         return plaintext2html(text or "")
+
+
+def _turns(plans):
+    """``plans`` in turns where each contract has one plan at most, each
+    turn in the plans' order."""
+    turns = []
+    for plan in plans:
+        contract = plan["contract"].id
+        for turn in turns:
+            if contract not in turn:
+                turn[contract] = plan
+                break
+        else:
+            turns.append({contract: plan})
+    return [list(turn.values()) for turn in turns]

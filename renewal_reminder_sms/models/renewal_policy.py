@@ -10,7 +10,6 @@ class RenewalPolicy(models.Model):
     fallback_channel = fields.Selection(
         selection=[("sms", "SMS")],
         string="Unread Email Fallback",
-        default="sms",
         help="An email reminder still unopened after the fallback delay goes "
         "out again by SMS, to a customer with a valid mobile number who did "
         "not stop renewal SMS; never when the stage already sends an SMS. "

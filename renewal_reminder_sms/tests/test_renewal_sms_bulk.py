@@ -18,9 +18,12 @@ SMS_VOLATILE = VOLATILE | {"uuid", "sms_tracker_id", "sms_id_int", "sms_uuid"}
 
 @tagged("post_install", "-at_install")
 class TestRenewalSmsBulk(RenewalCommon, SMSCase):
-    """The daily pass posts its SMS in batches: what it writes for a
-    contract is what Odoo's ``_message_sms`` writes on a twin contract,
-    record for record, and its queries do not grow with the batch."""
+    """The daily pass sends its SMS in batches as Odoo's SMS composer sends
+    to many records (mass mode, a log kept on each): what it writes for a
+    contract is what the composer writes on a twin contract, record for
+    record, each SMS tied to its log by the notification and tracker
+    ``_message_sms`` gives it on a third; its queries do not grow with the
+    batch."""
 
     maxDiff = None
 
@@ -36,7 +39,10 @@ class TestRenewalSmsBulk(RenewalCommon, SMSCase):
         )
         cls.ours = cls._create_contract(cls.customer_standard)
         cls.theirs = cls._create_contract(cls.customer_standard)
-        (cls.ours | cls.theirs).message_subscribe(partner_ids=cls.follower.ids)
+        cls.posted = cls._create_contract(cls.customer_standard)
+        (cls.ours | cls.theirs | cls.posted).message_subscribe(
+            partner_ids=cls.follower.ids
+        )
 
     def _stored(self, records, volatile=SMS_VOLATILE):
         fnames = [
@@ -47,7 +53,11 @@ class TestRenewalSmsBulk(RenewalCommon, SMSCase):
         records.invalidate_recordset()
         return [{fname: record[fname] for fname in fnames} for record in records]
 
-    def test_an_sms_reminder_is_what_message_sms_writes(self):
+    def _new_messages(self, contract, before):
+        return contract.message_ids.filtered(lambda m: m.id > before).sorted("id")
+
+    def test_an_sms_reminder_is_what_the_sms_composer_writes(self):
+        before = max((self.ours | self.theirs | self.posted).message_ids.ids, default=0)
         with freeze_time("2027-03-01"), self.mockSMSGateway():
             reminders = self.env["renewal.scheduler"]._process_due_contracts(
                 self.ours, date(2027, 3, 1)
@@ -55,10 +65,13 @@ class TestRenewalSmsBulk(RenewalCommon, SMSCase):
             reminder = reminders.filtered(lambda r: r.state == "queued")
             self.assertEqual(len(reminder), 1)
             ours = reminder.message_id
-            text = self.env["sms.sms"].search([("mail_message_id", "=", ours.id)]).body
-            theirs = self.theirs._message_sms(
+            our_sms = self.env["sms.sms"].search([("mail_message_id", "=", ours.id)])
+            text = our_sms.body
+            their_sms = self.theirs._message_sms_schedule_mass(
+                body=text, mass_use_blacklist=False
+            )
+            posted = self.posted._message_sms(
                 text,
-                subtype_id=self.env.ref("mail.mt_note").id,
                 partner_ids=self.customer_standard.ids,
                 sms_pid_to_number={self.customer_standard.id: "+61412345678"},
                 put_in_queue=True,
@@ -72,27 +85,75 @@ class TestRenewalSmsBulk(RenewalCommon, SMSCase):
                     date_deadline=activity.date_deadline,
                 )
         self.env.flush_all()
-        self.assertEqual(self._stored(ours), self._stored(theirs))
+        # The log on the contract, as the composer keeps it.
+        self.assertEqual(self._new_messages(self.ours, before), ours)
+        theirs = self._new_messages(self.theirs, before)
+        self.assertEqual(len(theirs), 1)
+        # The customer is notified by SMS, as by _message_sms.
+        self.assertEqual(
+            self._stored(ours, SMS_VOLATILE | {"notified_partner_ids"}),
+            self._stored(theirs, SMS_VOLATILE | {"notified_partner_ids"}),
+        )
+        self.assertEqual(ours.notified_partner_ids, posted.notified_partner_ids)
+        self.assertEqual(ours.notified_partner_ids, self.customer_standard)
         self.assertEqual(ours.message_type, "sms")
         self.assertIn("Stop SMS", str(ours.body))
-        # The SMS, its notification and its tracker.
-        our_sms = self.env["sms.sms"].search([("mail_message_id", "=", ours.id)])
-        their_sms = self.env["sms.sms"].search([("mail_message_id", "=", theirs.id)])
-        self.assertEqual(self._stored(our_sms), self._stored(their_sms))
+        # The SMS, tied to that log.
         self.assertEqual(
-            (our_sms.number, our_sms.state, our_sms.partner_id),
-            ("+61412345678", "outgoing", self.customer_standard),
+            self._stored(our_sms, SMS_VOLATILE | {"mail_message_id"}),
+            self._stored(their_sms, SMS_VOLATILE | {"mail_message_id"}),
         )
         self.assertEqual(
-            self._stored(ours.notification_ids.sorted("res_partner_id")),
-            self._stored(theirs.notification_ids.sorted("res_partner_id")),
+            (our_sms.body, our_sms.number, our_sms.state, our_sms.partner_id),
+            (text, "+61412345678", "outgoing", self.customer_standard),
         )
+        self.assertEqual(our_sms.mail_message_id, ours)
+        # Its notification and tracker, as _message_sms gives them.
         self.assertEqual(ours.notification_ids.notification_type, "sms")
+        self.assertEqual(
+            self._stored(ours.notification_ids),
+            self._stored(posted.notification_ids),
+        )
         self.assertEqual(
             our_sms.sms_tracker_id.mail_notification_id, ours.notification_ids
         )
-        # The followers: the follower is not told of an SMS note.
+        self.assertEqual(ours.notification_ids.sms_id_int, our_sms.id)
+        # The followers: the follower is not told of an SMS.
         self.assertEqual(self.ours.message_partner_ids, self.theirs.message_partner_ids)
+        self.assertFalse(
+            ours.notification_ids.filtered(lambda n: n.res_partner_id == self.follower)
+        )
+
+    def test_two_sms_of_one_contract_in_a_batch_get_a_log_each(self):
+        reminders = self.env["renewal.reminder"].union(
+            *(
+                self._create_reminder(
+                    self.ours,
+                    days_before,
+                    "review",
+                    channel="sms",
+                    recipient_id=self.customer_standard.id,
+                    draft_body=f"<p>{text}</p>",
+                )
+                for days_before, text in ((30, "First"), (15, "Second"))
+            )
+        )
+        with self.mockSMSGateway():
+            self.env["renewal.dispatch"]._send_approved_sms(reminders)
+        self.assertEqual(set(reminders.mapped("state")), {"queued"})
+        messages = reminders.message_id
+        self.assertEqual(len(messages), 2)
+        self.assertEqual(messages.mapped("res_id"), self.ours.ids * 2)
+        for reminder, text in zip(reminders, ("First", "Second"), strict=True):
+            sms = self.env["sms.sms"].search(
+                [("mail_message_id", "=", reminder.message_id.id)]
+            )
+            self.assertEqual(sms.body, text)
+            self.assertIn(text, str(reminder.message_id.body))
+            self.assertEqual(
+                sms.sms_tracker_id.mail_notification_id,
+                reminder.message_id.notification_ids,
+            )
 
     def _due_contracts(self, count):
         customers = self.env["res.partner"].create(

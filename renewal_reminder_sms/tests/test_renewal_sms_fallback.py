@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from odoo import Command
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -23,6 +24,8 @@ class TestRenewalSmsFallback(RenewalCommon, SMSCase, MockEmail):
         cls.contract = cls._create_contract(
             cls.customer_standard, date_end=date(2027, 3, 31), code="CT-FALL"
         )
+        # A manager chose the fallback (no policy has one until then).
+        cls.policy_standard.with_user(cls.manager).fallback_channel = "sms"
 
     def _pass(self, moment):
         with freeze_time(moment), self.mock_mail_gateway(), self.mockSMSGateway():
@@ -114,6 +117,21 @@ class TestRenewalSmsFallback(RenewalCommon, SMSCase, MockEmail):
         self.assertFalse(self._lines("sms"))
         with freeze_time("2027-03-02 10:30:00"):
             self.assertEqual(self.env["renewal.escalation"]._cron_escalate(), 0)
+
+    def test_no_policy_falls_back_to_sms_until_a_manager_chooses_it(self):
+        # The policies made before this module was installed kept theirs.
+        self.assertFalse(self.policy_gold.fallback_channel)
+        self.assertFalse(self.policy_strategic.fallback_channel)
+        # A new policy starts without one.
+        Policy = self.env["renewal.policy"].with_user(self.manager)
+        policy = Policy.create(
+            {
+                "name": "Newcomers",
+                "stage_ids": [Command.create({"days_before": 30, "tone": "gentle"})],
+            }
+        )
+        self.assertFalse(policy.fallback_channel)
+        self.assertFalse(Policy.default_get(["fallback_channel"]))
 
     def test_a_policy_without_fallback_sends_nothing_more(self):
         self.policy_standard.fallback_channel = False

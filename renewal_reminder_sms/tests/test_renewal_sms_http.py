@@ -90,3 +90,37 @@ class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
             page = self.url_open(f"/renewal/sms/stop/{answer_token}")
             self.assertEqual(page.status_code, 404)
         self.assertFalse(self.customer_standard.renewal_sms_opt_out)
+
+    def _reminder(self):
+        return self.contract.renewal_reminder_ids.filtered("sms_number").sudo()
+
+    def test_the_email_unsubscribe_token_does_not_open_the_stop_page(self):
+        email_token = self.env["renewal.answer"]._unsubscribe_token(
+            self._reminder().answer_key
+        )
+        with mute_logger("odoo.http"):
+            page = self.url_open(f"/renewal/sms/stop/{email_token}")
+            self.assertEqual(page.status_code, 404)
+            self.assertNotIn("Stop renewal SMS", page.text)
+            response = requests.post(
+                f"{self.base_url()}/renewal/sms/stop/{email_token}",
+                data={"csrf_token": "x"},
+                timeout=30,
+            )
+            self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)
+
+    def test_the_sms_stop_token_does_not_open_the_email_unsubscribe_page(self):
+        token = self._stop_path().rsplit("/", 1)[1]
+        with mute_logger("odoo.http"):
+            page = self.url_open(f"/renewal/unsubscribe/{token}")
+            self.assertEqual(page.status_code, 404)
+            # Nor does a mail provider's one-click unsubscribe take it.
+            response = requests.post(
+                f"{self.base_url()}/renewal/unsubscribe/{token}",
+                data={"List-Unsubscribe": "One-Click"},
+                timeout=30,
+            )
+            self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.customer_standard.renewal_opt_out)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)

@@ -324,6 +324,6 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
         self.assertEqual(claimed.state, "process")
         # The lookup of lost outcomes gave it back to the queue meanwhile.
         claimed.write({"state": "outgoing"})
-        Provider._send_batch_twilio(claimed)
+        self.env["renewal.sms.twilio"]._send(claimed)
         self.assertFalse(self._posts())
         self.assertEqual(sms.state, "outgoing")

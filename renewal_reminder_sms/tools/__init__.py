@@ -1,1 +1,2 @@
 from . import renewal_sms
+from . import renewal_sms_twilio
