@@ -632,6 +632,8 @@ class ContractContract(models.Model):
         "renewal_lost_end",
         "renewal_answer",
         "renewal_answer_end",
+        "renewal_grace_end",
+        "renewal_grace_days",
         "renewal_reminder_ids.state",
         "renewal_reminder_ids.cycle_end",
     )
@@ -645,6 +647,8 @@ class ContractContract(models.Model):
                 if cycle_end and contract.renewal_answer_end == cycle_end
                 else None
             )
+            # A customer who asked for more time has it until the end of
+            # the grace period: the renewal lapses when that is over.
             state = renewal_rules.renewal_state(
                 cycle_end,
                 contract.renewal_lost_end,
@@ -654,7 +658,9 @@ class ContractContract(models.Model):
                     for reminder in reminders
                     if reminder.cycle_end == cycle_end and reminder.state != "cancelled"
                 ],
-                today,
+                today - timedelta(days=contract._renewal_grace())
+                if answer == "more_time"
+                else today,
                 answer=answer,
             )
             contract.renewal_state = state
@@ -1098,16 +1104,29 @@ class ContractContract(models.Model):
 
     @api.model
     def _renewal_refresh_lapsed(self, today):
-        """Move to Lapsed the renewals whose end passed since yesterday.
+        """Move to Lapsed the renewals whose end passed since yesterday (the
+        end of the grace period, for a customer who asked for more time).
 
         The status is stored (the board groups on it), and a day passing
         changes no field: the daily pass refreshes it, set-based.
         """
         lapsing = self.sudo().search(
             [
-                ("renewal_state", "in", ("upcoming", "reminding", "review")),
+                (
+                    "renewal_state",
+                    "in",
+                    ("upcoming", "reminding", "review", "more_time"),
+                ),
                 ("renewal_cycle_end", "<", today),
             ]
+        )
+        lapsing = lapsing.filtered(
+            lambda contract: (
+                contract.renewal_state != "more_time"
+                or contract.renewal_cycle_end
+                + timedelta(days=contract._renewal_grace())
+                < today
+            )
         )
         if lapsing:
             self.env.add_to_compute(self._fields["renewal_state"], lapsing)
