@@ -336,6 +336,36 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertEqual(reminder.answer, "renew")
         self.assertNotEqual(self.contract.renewal_state, "lost")
 
+    def test_the_salesperson_is_told_by_odoobot_not_by_the_public_user(self):
+        # A fresh database: the company has no email and no catch-all domain.
+        self.company.write({"email": False, "alias_domain_id": False})
+        self.env["mail.alias.domain"].search([]).unlink()
+        public = self.env.ref("base.public_user")
+        with self.assertNoLogs("odoo", level="ERROR"):
+            response = self._post_answer("renew")
+        self.assertEqual(response.status_code, 200)
+        activity = self.reminder.answer_activity_id
+        self.assertEqual(activity.user_id, self.salesperson)
+        self.assertNotEqual(activity.create_uid, public)
+        assignation = self.env["mail.message"].search(
+            [
+                ("model", "=", "contract.contract"),
+                ("res_id", "=", self.contract.id),
+                ("message_type", "=", "user_notification"),
+                ("partner_ids", "in", self.salesperson.partner_id.ids),
+            ]
+        )
+        self.assertTrue(assignation)
+        self.assertNotEqual(assignation.author_id, public.partner_id)
+        self.assertNotIn(public.name, assignation.body)
+        # Its email has a sender a mail server takes.
+        mail = self.env["mail.mail"].sudo().search(
+            [("mail_message_id", "=", assignation.id)]
+        )
+        self.assertTrue(mail.email_from)
+        # The note in the chatter is the customer's.
+        self.assertEqual(self._messages()[0].author_id, self.customer_standard)
+
     def test_self_service_renewal_renews_for_one_more_term(self):
         self.policy_standard.write(
             {"self_service_renewal": True, "renewal_term_months": 12}
