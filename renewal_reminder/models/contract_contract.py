@@ -54,6 +54,8 @@ DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
 FIRST_DAY_PARAM = "renewal_reminder.first_day"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
 USER_GROUP = "renewal_reminder.renewal_reminder_group_user"
+INVOICING_GROUP = "account.group_account_invoice"
+INVOICING_READONLY_GROUP = "account.group_account_readonly"
 # What a Renewals / Manager may change on a contract, even without the
 # contract rights OCA ``contract`` gives to accountants.
 MANAGER_FIELDS = frozenset(
@@ -1073,10 +1075,21 @@ class ContractContract(models.Model):
 
     def _renewal_compute_beyond_rights(self, model, method, fname):
         """Run OCA ``contract``'s compute ``method`` of ``fname`` as superuser
-        for a person who may not read ``model`` (the invoicing journal, the
-        invoices): a salesperson without invoicing rights still opens the
-        contract form, and gets the value, not the records behind it."""
-        if self.env[model].has_access("read"):
+        for an employee without invoicing rights, who may not read ``model``
+        (the invoicing journal, the invoices): a salesperson still opens the
+        contract form, and gets the value, not the records behind it.
+
+        Anyone else takes OCA's own path: a customer on the portal, the
+        public user, the invoicing team.
+        """
+        user = self.env.user
+        if (
+            self.env.su
+            or not user._is_internal()
+            or user.has_group(INVOICING_GROUP)
+            or user.has_group(INVOICING_READONLY_GROUP)
+            or self.env[model].has_access("read")
+        ):
             return getattr(super(), method)()
         computed = self.sudo()
         getattr(super(ContractContract, computed), method)()
