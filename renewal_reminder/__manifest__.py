@@ -1,7 +1,7 @@
 {
     "name": "Renewal Reminders",
     "summary": "Customer tiers, renewal policies and reminder stages for contracts",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
     "author": "Renewal Reminders",

@@ -1342,13 +1342,16 @@ class ContractContract(models.Model):
             self._renewal_cancel_stale_reminders()
         followed = [fname for fname in REMINDER_CONTRACT_FIELDS if fname in vals]
         if followed:
-            # The reminders follow their contract's company, customer and
-            # salesperson (the same for all the contracts written), even when
-            # the writer may not see the contract any more (handed over).
+            # The log keeps whom each reminder went to, for whom and from
+            # which company; the reminders still to go out follow their
+            # contract (the same values for all the contracts written), even
+            # when the writer may not see the contract any more (handed
+            # over). Who reads a contract's reminders follows the contract
+            # (see the record rules).
             contracts = self.sudo()
-            contracts.renewal_reminder_ids.write(
-                {fname: contracts[:1][fname].id for fname in followed}
-            )
+            contracts.renewal_reminder_ids.filtered(
+                lambda reminder: reminder.state in OPEN_STATES
+            ).write({fname: contracts[:1][fname].id for fname in followed})
         return result
 
     @api.model
