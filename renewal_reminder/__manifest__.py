@@ -34,6 +34,9 @@
         "views/renewal_menus.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "renewal_reminder/static/src/js/renewal_seen.js",
+        ],
         "web.assets_tests": [
             "renewal_reminder/static/tests/tours/*.js",
         ],

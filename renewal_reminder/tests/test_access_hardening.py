@@ -66,7 +66,7 @@ class TestAccessHardening(RenewalCommon, MockEmail):
                 self.assertRaises(AccessError),
                 mute_logger("odoo.models"),
             ):
-                contract[fname]
+                contract.read([fname])
         # The invoices they count are the ones they may see.
         self.assertEqual(contract.invoice_count, 0)
         # The salesperson without invoicing rights still gets the values.
