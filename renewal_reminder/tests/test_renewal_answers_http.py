@@ -397,6 +397,9 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
             .search([("mail_message_id", "=", assignation.id)])
         )
         self.assertTrue(mail.email_from)
+        with self.assertNoLogs("odoo", level="ERROR"), self.mock_mail_gateway():
+            mail.send()
+        self.assertEqual(mail.state, "sent")
         # The note in the chatter is the customer's.
         self.assertEqual(self._messages()[0].author_id, self.customer_standard)
 
