@@ -1,7 +1,7 @@
 {
     "name": "Renewal Reminders",
     "summary": "Customer tiers, renewal policies and reminder stages for contracts",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Subscriptions",
     "license": "AGPL-3",
     "author": "Renewal Reminders",
@@ -34,6 +34,9 @@
         "views/renewal_menus.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "renewal_reminder/static/src/js/renewal_seen.js",
+        ],
         "web.assets_tests": [
             "renewal_reminder/static/tests/tours/*.js",
         ],

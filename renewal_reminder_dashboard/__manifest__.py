@@ -24,5 +24,4 @@
             "renewal_reminder_dashboard/static/tests/tours/*.js",
         ],
     },
-    "auto_install": True,
 }

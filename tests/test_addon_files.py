@@ -137,6 +137,26 @@ def test_addons_depend_on_the_core():
     _report(problems)
 
 
+# Add-ons that only join two others and bring nothing of their own to
+# choose: Odoo installs them when both sides are there. None so far: the SMS
+# channel and the dashboard are each a choice a company makes.
+GLUE_ADDONS = frozenset()
+
+
+@addon_params
+def test_only_glue_installs_itself(addon):
+    """An add-on a company chooses waits to be installed; only glue between
+    two add-ons installs itself."""
+    manifest = _manifest(addon)
+    problems = []
+    if manifest.get("auto_install") and addon not in GLUE_ADDONS:
+        problems.append(
+            f"{addon}/__manifest__.py: auto_install is set, but {addon} is a "
+            "choice to install, not glue"
+        )
+    _report(problems)
+
+
 @addon_params
 def test_manifest_files_exist_and_are_loaded(addon):
     manifest = _manifest(addon)

@@ -1,12 +1,14 @@
 """The pages a customer reaches from a reminder's links.
 
-GET only shows, and notes when the customer first followed a link (the
-reminder reads Clicked: the customer read it; link previews of messaging
-apps and mail scanners, which open every link, are not counted); answers
-and consent changes are POSTs: the answer form with Odoo's CSRF token, the
-one-click unsubscribe as mail providers send it (RFC 8058: no cookie, no
-token, ``List-Unsubscribe=One-Click`` in the body). Every bad token gets
-the same "no longer valid" page, with no data.
+GET only shows: mail scanners open every link, some with a browser's
+User-Agent, and link previews of messaging apps too. The reminder reads
+Clicked (the customer read it) from what only a person's browser does: the
+page's own script, once the page is shown, posts a small beacon with the
+page's CSRF token; an answer posted counts too. Answers and consent changes
+are POSTs: the answer form with Odoo's CSRF token, the one-click
+unsubscribe as mail providers send it (RFC 8058: no cookie, no token,
+``List-Unsubscribe=One-Click`` in the body). Every bad token gets the same
+"no longer valid" page, with no data.
 """
 
 from odoo import fields, http
@@ -31,16 +33,29 @@ class RenewalPortal(http.Controller):
     def _unsubscribe_reminder(self, token):
         return self._reminder(token, UNSUBSCRIBE_SCOPE)
 
-    def _note_click(self, reminder):
-        """The customer followed one of the reminder's links: it was read."""
+    def _note_click(self, reminder, acted=False):
+        """The customer is on one of the reminder's pages: it was read.
+
+        Called from what a person does (the page's beacon, a form posted),
+        never from a GET alone. A beacon from a program that says it
+        previews links does not count; a form the customer ``acted`` with
+        (an answer, a consent change) counts whoever sends it.
+        """
+        if request.httprequest.method != "POST":
+            return
         agent = request.httprequest.headers.get("User-Agent", "")
-        if request.httprequest.method != "GET" or renewal_answers.is_link_preview(
-            agent
-        ):
+        if not acted and renewal_answers.is_link_preview(agent):
             return
         request.env["renewal.delivery"].sudo()._note_engagement(
             {reminder: {"clicked": fields.Datetime.now()}}
         )
+
+    def _seen(self, reminder, post):
+        """The page's beacon: its script posts it once the page is shown in
+        a browser, with the page's CSRF token."""
+        if reminder and self._csrf_ok(post):
+            self._note_click(reminder)
+        return request.make_response("", status=204)
 
     def _csrf_ok(self, post):
         """The form's CSRF token is Odoo's for this session (checked here so
@@ -157,14 +172,29 @@ class RenewalPortal(http.Controller):
         reminder = self._reminder(token)
         if not reminder:
             return self._invalid()
-        self._note_click(reminder)
         self._in_customer_language(reminder)
         if choice not in renewal_answers.ANSWERS:
             choice = None
         values = self._page_values(
-            reminder, token, choice=choice, changing=bool(change)
+            reminder,
+            token,
+            choice=choice,
+            changing=bool(change),
+            renewal_seen_url=f"/renewal/answer/{token}/seen",
         )
         return request.render("renewal_reminder.portal_renewal_answer", values)
+
+    @http.route(
+        "/renewal/answer/<string:token>/seen",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        sitemap=False,
+    )
+    def renewal_answer_seen(self, token, **post):
+        """The answer page's beacon (see ``_seen``)."""
+        return self._seen(self._reminder(token), post)
 
     @http.route(
         "/renewal/answer/<string:token>",
@@ -185,6 +215,8 @@ class RenewalPortal(http.Controller):
             return request.render(
                 "renewal_reminder.portal_renewal_invalid", {}, status=400
             )
+        # Whoever posts the page's form read the reminder.
+        self._note_click(reminder, acted=True)
         form = self._form(post)
         ok, errors = (
             request.env["renewal.answer"]

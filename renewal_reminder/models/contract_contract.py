@@ -54,6 +54,8 @@ DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
 FIRST_DAY_PARAM = "renewal_reminder.first_day"
 MANAGER_GROUP = "renewal_reminder.renewal_reminder_group_manager"
 USER_GROUP = "renewal_reminder.renewal_reminder_group_user"
+INVOICING_GROUP = "account.group_account_invoice"
+INVOICING_READONLY_GROUP = "account.group_account_readonly"
 # What a Renewals / Manager may change on a contract, even without the
 # contract rights OCA ``contract`` gives to accountants.
 MANAGER_FIELDS = frozenset(
@@ -632,6 +634,8 @@ class ContractContract(models.Model):
         "renewal_lost_end",
         "renewal_answer",
         "renewal_answer_end",
+        "renewal_grace_end",
+        "renewal_grace_days",
         "renewal_reminder_ids.state",
         "renewal_reminder_ids.cycle_end",
     )
@@ -645,6 +649,8 @@ class ContractContract(models.Model):
                 if cycle_end and contract.renewal_answer_end == cycle_end
                 else None
             )
+            # A customer who asked for more time has it until the end of
+            # the grace period: the renewal lapses when that is over.
             state = renewal_rules.renewal_state(
                 cycle_end,
                 contract.renewal_lost_end,
@@ -654,7 +660,9 @@ class ContractContract(models.Model):
                     for reminder in reminders
                     if reminder.cycle_end == cycle_end and reminder.state != "cancelled"
                 ],
-                today,
+                today - timedelta(days=contract._renewal_grace())
+                if answer == "more_time"
+                else today,
                 answer=answer,
             )
             contract.renewal_state = state
@@ -1123,10 +1131,21 @@ class ContractContract(models.Model):
 
     def _renewal_compute_beyond_rights(self, model, method, fname):
         """Run OCA ``contract``'s compute ``method`` of ``fname`` as superuser
-        for a person who may not read ``model`` (the invoicing journal, the
-        invoices): a salesperson without invoicing rights still opens the
-        contract form, and gets the value, not the records behind it."""
-        if self.env[model].has_access("read"):
+        for an employee without invoicing rights, who may not read ``model``
+        (the invoicing journal, the invoices): a salesperson still opens the
+        contract form, and gets the value, not the records behind it.
+
+        Anyone else takes OCA's own path: a customer on the portal, the
+        public user, the invoicing team.
+        """
+        user = self.env.user
+        if (
+            self.env.su
+            or not user._is_internal()
+            or user.has_group(INVOICING_GROUP)
+            or user.has_group(INVOICING_READONLY_GROUP)
+            or self.env[model].has_access("read")
+        ):
             return getattr(super(), method)()
         computed = self.sudo()
         getattr(super(ContractContract, computed), method)()
@@ -1154,16 +1173,29 @@ class ContractContract(models.Model):
 
     @api.model
     def _renewal_refresh_lapsed(self, today):
-        """Move to Lapsed the renewals whose end passed since yesterday.
+        """Move to Lapsed the renewals whose end passed since yesterday (the
+        end of the grace period, for a customer who asked for more time).
 
         The status is stored (the board groups on it), and a day passing
         changes no field: the daily pass refreshes it, set-based.
         """
         lapsing = self.sudo().search(
             [
-                ("renewal_state", "in", ("upcoming", "reminding", "review")),
+                (
+                    "renewal_state",
+                    "in",
+                    ("upcoming", "reminding", "review", "more_time"),
+                ),
                 ("renewal_cycle_end", "<", today),
             ]
+        )
+        lapsing = lapsing.filtered(
+            lambda contract: (
+                contract.renewal_state != "more_time"
+                or contract.renewal_cycle_end
+                + timedelta(days=contract._renewal_grace())
+                < today
+            )
         )
         if lapsing:
             self.env.add_to_compute(self._fields["renewal_state"], lapsing)
@@ -1369,13 +1401,16 @@ class ContractContract(models.Model):
             self._renewal_cancel_stale_reminders()
         followed = [fname for fname in REMINDER_CONTRACT_FIELDS if fname in vals]
         if followed:
-            # The reminders follow their contract's company, customer and
-            # salesperson (the same for all the contracts written), even when
-            # the writer may not see the contract any more (handed over).
+            # The log keeps whom each reminder went to, for whom and from
+            # which company; the reminders still to go out follow their
+            # contract (the same values for all the contracts written), even
+            # when the writer may not see the contract any more (handed
+            # over). Who reads a contract's reminders follows the contract
+            # (see the record rules).
             contracts = self.sudo()
-            contracts.renewal_reminder_ids.write(
-                {fname: contracts[:1][fname].id for fname in followed}
-            )
+            contracts.renewal_reminder_ids.filtered(
+                lambda reminder: reminder.state in OPEN_STATES
+            ).write({fname: contracts[:1][fname].id for fname in followed})
         return result
 
     @api.model

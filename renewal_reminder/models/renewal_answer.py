@@ -329,7 +329,14 @@ class RenewalAnswer(models.AbstractModel):
 
     @api.model
     def _staff(self, reminder):
-        """This model in the language of the people who read the chatter."""
+        """This model for what an answer does on the team's side, in the
+        language of the people who read the chatter.
+
+        It runs as OdooBot: the customer has no user of their own, and the
+        public user the page runs as would sign the salesperson's activity
+        (its assignation email has no sender on a database without a
+        catch-all domain).
+        """
         contract = reminder.contract_id
         lang = (
             contract.user_id.lang
@@ -337,7 +344,7 @@ class RenewalAnswer(models.AbstractModel):
             or self.env["res.lang"]._get_data(code="en_US").code
             or self.env.lang
         )
-        return self.with_context(lang=lang)
+        return self.with_user(self.env.ref("base.user_root")).with_context(lang=lang)
 
     @api.model
     def _open_invoices(self, contract):

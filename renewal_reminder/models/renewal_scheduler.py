@@ -6,6 +6,8 @@ out to the dispatch step (``renewal.dispatch``) and writes the reminder log.
 """
 
 import logging
+import random
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -20,17 +22,33 @@ from .renewal_reminder import OPEN_STATES
 _logger = logging.getLogger(__name__)
 
 
+# What a concurrent transaction causes (a worker, a person saving a form):
+# the rows it holds or changed, not the data of one contract.
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+# Tries of a batch that meets one, the first included, and the longest
+# wait before the next try, in seconds (a random part of it: two workers
+# that met do not meet again at once).
+CONCURRENCY_TRIES = 3
+CONCURRENCY_WAIT = 0.5
+# When a batch still meets one, the pass runs again this soon.
+CONCURRENCY_RETRY = timedelta(minutes=1)
+
+
 def _stops_the_pass(error):
     """Whether ``error`` ends the whole pass rather than one contract.
 
-    A serialization failure belongs to a concurrent worker (Odoo's cron
-    runner retries the job); Odoo's CPU time limit raises a bare
-    ``Exception`` in the middle of whatever runs: the pass stops there and
-    resumes at the next run, as for a worker killed at its real-time limit.
+    A serialization failure belongs to a concurrent worker, and Odoo's cron
+    runner does not retry the job: it waits for its next regular run (the
+    daily pass retries the batch itself first, see ``_process_batch``).
+    Odoo's CPU time limit raises a bare ``Exception`` in the middle of
+    whatever runs: the pass stops there and resumes at the next run, as for
+    a worker killed at its real-time limit.
     """
-    return isinstance(error, psycopg2.errors.SerializationFailure) or (
-        type(error) is Exception
-    )
+    return isinstance(error, CONCURRENCY_ERRORS) or type(error) is Exception
 
 
 class RenewalScheduler(models.AbstractModel):
@@ -51,10 +69,13 @@ class RenewalScheduler(models.AbstractModel):
         Contract._renewal_refresh_lapsed(today)
         domain = Contract._renewal_due_domain(today)
         contracts = Contract._renewal_claim_due(today, batch_size)
+        postponed = Contract
         if contracts:
-            self._process_batch(contracts, today)
+            _reminders, postponed = self._process_batch(contracts, today)
         remaining = Contract.search_count(domain) if contracts else 0
-        self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(
+            done=len(contracts - postponed), remaining=remaining
+        )
         if remaining:
             for cron in self._pass_crons().filtered("active"):
                 cron._trigger()
@@ -118,11 +139,21 @@ class RenewalScheduler(models.AbstractModel):
         fails is noted with its reason and left out of today's pass, so that
         it is not retried ahead of the others forever, and the scheduled
         action never fails (Odoo deactivates one that keeps failing).
+
+        A concurrent transaction holding or changing the rows is no fault of
+        the contracts: the batch is tried again, and if it still meets it,
+        the contracts wait for the pass a minute later (Odoo's cron runner
+        would leave a failed job to its next regular run, a day later).
+
+        Returns the reminders and the contracts left to that run.
         """
+        Contract = self.env["contract.contract"]
         try:
-            with self.env.cr.savepoint():
-                return self._process_due_contracts(contracts, today)
-        except Exception as error:  # noqa: BLE001 - replayed one by one below
+            return self._process_retrying(contracts, today), Contract
+        except CONCURRENCY_ERRORS as error:
+            self._run_again_soon(contracts, error)
+            return self.env["renewal.reminder"], contracts
+        except Exception as error:
             if _stops_the_pass(error):
                 raise
             _logger.warning(
@@ -132,17 +163,55 @@ class RenewalScheduler(models.AbstractModel):
                 exc_info=True,
             )
         reminders = self.env["renewal.reminder"]
+        postponed = Contract
         failures = {}
         for contract in contracts:
             try:
-                with self.env.cr.savepoint():
-                    reminders |= self._process_due_contracts(contract, today)
-            except Exception as error:  # noqa: BLE001 - noted on the contract
+                reminders |= self._process_retrying(contract, today)
+            except CONCURRENCY_ERRORS as error:
+                self._run_again_soon(contract, error)
+                postponed |= contract
+            except Exception as error:
                 if _stops_the_pass(error):
                     raise
                 failures[contract] = error
         contracts.browse()._renewal_note_pass_failures(failures, today)
-        return reminders
+        return reminders, postponed
+
+    @api.model
+    def _process_retrying(self, contracts, today):
+        """``_process_due_contracts`` under a savepoint, tried again after a
+        short random wait while a concurrent transaction holds or changed
+        its rows (up to ``CONCURRENCY_TRIES`` tries)."""
+        for attempt in range(1, CONCURRENCY_TRIES + 1):
+            try:
+                with self.env.cr.savepoint():
+                    return self._process_due_contracts(contracts, today)
+            except CONCURRENCY_ERRORS as error:
+                if attempt == CONCURRENCY_TRIES:
+                    raise
+                _logger.info(
+                    "Renewal pass: a batch of %s contracts met a concurrent "
+                    "update (%s); trying again",
+                    len(contracts),
+                    error.pgcode,
+                )
+                time.sleep(random.uniform(0, CONCURRENCY_WAIT * attempt))
+        return self.env["renewal.reminder"]
+
+    @api.model
+    def _run_again_soon(self, contracts, error):
+        """Leave ``contracts`` to a run of the pass in a minute: the running
+        scheduled action (or the pass's own) is triggered then."""
+        _logger.warning(
+            "Renewal pass: %s contracts still meet a concurrent update (%s); "
+            "the pass takes them again in a minute",
+            len(contracts),
+            error.pgcode,
+        )
+        cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
+        crons = cron.exists() or self._pass_crons()[:1]
+        crons._trigger(at=fields.Datetime.now() + CONCURRENCY_RETRY)
 
     @api.model
     def _process_due_contracts(self, contracts, today):

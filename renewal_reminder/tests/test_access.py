@@ -84,13 +84,37 @@ class TestAccess(RenewalCommon):
             login="rr_accountant_manager",
             groups="base.group_user,account.group_account_manager",
         )
-        self.own.with_user(accountant).user_id = self.other_salesperson
-        self.assertEqual(
-            Reminder.search([("contract_id", "=", self.own.id)]), self.own_reminder
+        waiting = self._create_reminder(self.own, 15, "review")
+        self.own.with_user(accountant).write(
+            {
+                "user_id": self.other_salesperson.id,
+                "partner_id": self.customer_standard.id,
+            }
         )
-        self.assertEqual(self.own_reminder.user_id, self.other_salesperson)
+        # The new salesperson reads the contract's history...
+        self.assertEqual(
+            Reminder.search([("contract_id", "=", self.own.id)]),
+            self.own_reminder | waiting,
+        )
+        self.assertEqual(
+            Reminder.browse(self.own_reminder.id).read(["partner_id"])[0]["partner_id"][
+                0
+            ],
+            self.customer_gold.id,
+        )
+        # ... which still says whom the reminder went to, and for whom.
+        self.assertEqual(self.own_reminder.user_id, self.salesperson)
         self.assertEqual(self.own_reminder.partner_id, self.customer_gold)
         self.assertEqual(self.own_reminder.company_id, self.company)
+        self.assertNotIn(
+            self.own_reminder,
+            self.env["renewal.reminder"]
+            .with_user(self.salesperson)
+            .search([("contract_id", "=", self.own.id)]),
+        )
+        # The one still to go out goes for the contract as it is now.
+        self.assertEqual(waiting.user_id, self.other_salesperson)
+        self.assertEqual(waiting.partner_id, self.customer_standard)
 
     def test_salesperson_reads_but_cannot_change_the_configuration(self):
         Policy = self.env["renewal.policy"].with_user(self.salesperson)

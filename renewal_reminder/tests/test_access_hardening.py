@@ -53,6 +53,27 @@ class TestAccessHardening(RenewalCommon, MockEmail):
             self.own.with_user(accountant).action_renewal_reopen()
         self.assertEqual(self.own.renewal_state, "lost")
 
+    def test_a_customer_reading_their_contract_gets_nothing_beyond_their_rights(self):
+        contract = self.own.with_user(self.portal)
+        self.assertTrue(self.own.journal_id)
+        # OCA computes these from the invoicing journal, which a customer
+        # may not read: they get OCA's own answer, not one worked out as
+        # superuser on their behalf.
+        for fname in ("currency_id", "pricelist_id_domain"):
+            contract.invalidate_recordset([fname])
+            with (
+                self.subTest(field=fname),
+                self.assertRaises(AccessError),
+                mute_logger("odoo.models"),
+            ):
+                contract.read([fname])
+        # The invoices they count are the ones they may see.
+        self.assertEqual(contract.invoice_count, 0)
+        # The salesperson without invoicing rights still gets the values.
+        mine = self.own.with_user(self.salesperson)
+        self.assertEqual(mine.currency_id, self.own.currency_id)
+        self.assertEqual(mine.pricelist_id_domain, self.own.pricelist_id_domain)
+
     def test_a_salesperson_reads_the_lines_of_their_contracts_only(self):
         Line = self.env["contract.line"]
         lines = (self.own | self.others).contract_line_ids

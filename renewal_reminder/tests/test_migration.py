@@ -104,3 +104,15 @@ class TestMigration(RenewalCommon):
         # The escalation pass leaves it alone.
         self.env["renewal.escalation"]._cron_escalate()
         self.assertFalse(contract.renewal_at_risk)
+
+    def test_18_0_1_5_0_lets_the_contracts_salesperson_read_its_reminders(self):
+        rule = self.env.ref("renewal_reminder.renewal_reminder_rule_own")
+        rule.domain_force = "[('user_id', '=', user.id)]"
+        contract = self._create_contract(self.customer_standard)
+        sent = self._create_reminder(contract, 30, "sent")
+        contract.user_id = self.other_salesperson
+        sent.sudo().write({"user_id": self.salesperson.id})
+        _migration("18.0.1.5.0", "post-migration").migrate(self.env.cr, "18.0.1.4.0")
+        Reminder = self.env["renewal.reminder"].with_user(self.other_salesperson)
+        self.assertEqual(Reminder.search([("contract_id", "=", contract.id)]), sent)
+        self.assertEqual(sent.user_id, self.salesperson)

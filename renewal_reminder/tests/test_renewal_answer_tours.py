@@ -40,6 +40,24 @@ class TestRenewalAnswerTours(RenewalCommon, HttpCase):
         split = urlsplit(links[choice])
         return contract, reminder, f"{split.path}?{split.query}"
 
+    def test_the_page_shown_in_a_browser_reads_the_reminder(self):
+        _contract, reminder, path = self._reminder_link(4, "renew")
+        reminder.sudo().state = "sent"
+        # Done once the page's beacon got its answer.
+        code = """
+            const done = () => performance.getEntriesByType("resource").some(
+                (entry) => entry.name.includes("/seen")
+            );
+            const wait = () => done()
+                ? console.log("test successful")
+                : setTimeout(wait, 100);
+            wait();
+        """
+        self.browser_js(path, code)
+        self.assertEqual(reminder.state, "clicked")
+        self.assertTrue(reminder.clicked_date)
+        self.assertFalse(reminder.answer)
+
     def test_a_customer_answers_renew_on_a_phone(self):
         contract, reminder, path = self._reminder_link(1, "renew")
         self.start_tour(path, "renewal_answer_renew_tour")

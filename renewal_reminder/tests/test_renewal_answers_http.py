@@ -14,6 +14,12 @@ from .common import RenewalCommon
 
 LINK = re.compile(r'href="([^"]*/renewal/(?:answer|unsubscribe)/[^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SEEN_URL = re.compile(r'data-renewal-seen-url="([^"]+)"')
+SEEN_CSRF = re.compile(r'o_renewal_seen"[^>]*data-csrf-token="([^"]+)"')
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 @tagged("post_install", "-at_install")
@@ -155,29 +161,55 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertEqual(len(self._messages()), before)
         self.assertEqual(self.contract.renewal_state, "reminding")
 
-    def test_following_a_link_reads_the_reminder_a_link_preview_does_not(self):
+    def test_a_person_on_the_page_reads_the_reminder_a_link_scanner_does_not(self):
         self.reminder.sudo().write({"state": "sent"})
         path = self._links()["renew"]
-        # A messaging app previewing the link, a mail scanner checking it.
+        # A messaging app previewing the link, mail scanners checking it, one
+        # of them as a desktop browser: they fetch the page and stop there.
         for agent in (
             "WhatsApp/2.23.20.0",
             "Mozilla/5.0 (compatible; bingbot/2.0)",
             "",
+            CHROME,
         ):
-            self.url_open(path, headers={"User-Agent": agent})
+            page = self.url_open(path, headers={"User-Agent": agent})
+            self.assertEqual(page.status_code, 200)
+        self.opener.head(self.base_url() + path, headers={"User-Agent": CHROME})
         self.assertEqual(self.reminder.state, "sent")
+        self.assertFalse(self.reminder.clicked_date)
+        # The page's script says when it is shown in a browser, with the
+        # page's token; without it, or from a link preview, nothing counts.
+        seen = SEEN_URL.search(page.text)[1]
+        csrf = SEEN_CSRF.search(page.text)[1]
+        for data, agent in (
+            ({}, CHROME),
+            ({"csrf_token": "not-the-page-token"}, CHROME),
+            ({"csrf_token": csrf}, "WhatsApp/2.23.20.0"),
+        ):
+            self.url_open(seen, data=data, headers={"User-Agent": agent})
         self.assertFalse(self.reminder.clicked_date)
         # The customer on their phone.
         phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"
-        with freeze_time("2027-03-02 10:00:00"):
-            self.url_open(path, headers={"User-Agent": phone})
-        self.assertEqual(self.reminder.state, "clicked")
-        self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
-        # The first click is kept.
-        with freeze_time("2027-03-03 10:00:00"):
-            self.url_open(path, headers={"User-Agent": phone})
-        self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
+        for day in ("2027-03-02 10:00:00", "2027-03-03 10:00:00"):
+            with freeze_time(day):
+                page = self.url_open(path, headers={"User-Agent": phone})
+                response = self.url_open(
+                    seen,
+                    data={"csrf_token": SEEN_CSRF.search(page.text)[1]},
+                    headers={"User-Agent": phone},
+                )
+            self.assertEqual(response.status_code, 204)
+            self.assertEqual(self.reminder.state, "clicked")
+            # The first click is kept.
+            self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
         self.assertFalse(self.reminder.answer)
+
+    def test_an_answer_posted_reads_the_reminder(self):
+        self.reminder.sudo().write({"state": "sent"})
+        with freeze_time("2027-03-02 10:00:00"):
+            self._post_answer("more_time", reason="budget_pending")
+        self.assertEqual(self.reminder.answer, "more_time")
+        self.assertEqual(str(self.reminder.clicked_date), "2027-03-02 10:00:00")
 
     def test_a_bad_link_gets_the_same_plain_page(self):
         token = self._token()
@@ -335,6 +367,41 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertIn("You already answered", replay.text)
         self.assertEqual(reminder.answer, "renew")
         self.assertNotEqual(self.contract.renewal_state, "lost")
+
+    def test_the_salesperson_is_told_by_odoobot_not_by_the_public_user(self):
+        # A fresh database: the company has no email and no catch-all domain.
+        self.company.write({"email": False, "alias_domain_id": False})
+        self.env["mail.alias.domain"].search([]).unlink()
+        public = self.env.ref("base.public_user")
+        with self.assertNoLogs("odoo", level="ERROR"):
+            response = self._post_answer("renew")
+        self.assertEqual(response.status_code, 200)
+        activity = self.reminder.answer_activity_id
+        self.assertEqual(activity.user_id, self.salesperson)
+        self.assertNotEqual(activity.create_uid, public)
+        assignation = self.env["mail.message"].search(
+            [
+                ("model", "=", "contract.contract"),
+                ("res_id", "=", self.contract.id),
+                ("message_type", "=", "user_notification"),
+                ("partner_ids", "in", self.salesperson.partner_id.ids),
+            ]
+        )
+        self.assertTrue(assignation)
+        self.assertNotEqual(assignation.author_id, public.partner_id)
+        self.assertNotIn(public.name, assignation.body)
+        # Its email has a sender a mail server takes.
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("mail_message_id", "=", assignation.id)])
+        )
+        self.assertTrue(mail.email_from)
+        with self.assertNoLogs("odoo", level="ERROR"), self.mock_mail_gateway():
+            mail.send()
+        self.assertEqual(mail.state, "sent")
+        # The note in the chatter is the customer's.
+        self.assertEqual(self._messages()[0].author_id, self.customer_standard)
 
     def test_self_service_renewal_renews_for_one_more_term(self):
         self.policy_standard.write(

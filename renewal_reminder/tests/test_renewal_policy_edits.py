@@ -1,6 +1,6 @@
 """A policy edited mid-cycle never re-sends and never stops the pass."""
 
-from datetime import date
+from datetime import date, timedelta
 from unittest.mock import patch
 
 from lxml import etree
@@ -318,6 +318,39 @@ class TestRenewalLapsed(RenewalCommon):
             contract.contract_line_ids.date_end = date(2028, 3, 31)
             contract.date_end = date(2028, 3, 31)
             self.assertEqual(contract.renewal_state, "renewed")
+
+    def test_more_time_asked_lapses_once_the_grace_period_is_over(self):
+        self.env["contract.contract"].search([]).write({"active": False})
+        contract = self._create_contract(
+            self.customer_standard, date_end=date(2027, 3, 31)
+        )
+        grace = contract.renewal_policy_id.grace_days
+        self.assertTrue(grace)
+        with freeze_time("2027-03-28"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+        last = contract.renewal_reminder_ids.filtered(
+            lambda r: r.days_before == 3 and r.state == "queued"
+        )
+        self.assertEqual(len(last), 1)
+        # The customer asks for more time from the last reminder: no stage
+        # is left to send.
+        with freeze_time("2027-03-29"):
+            ok, _errors = self.env["renewal.answer"]._record(
+                last, {"answer": "more_time", "reason": "budget_pending"}
+            )
+        self.assertTrue(ok)
+        self.assertEqual(contract.renewal_state, "more_time")
+        self.assertFalse(contract.renewal_next_date)
+        # The end passed, the grace period not yet: the customer still has
+        # the time they asked for.
+        with freeze_time("2027-04-05"):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.assertEqual(contract.renewal_state, "more_time")
+        # The grace period is over too: the renewal lapsed, as any other
+        # nobody renewed.
+        with freeze_time(date(2027, 3, 31) + timedelta(days=grace + 1)):
+            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.assertEqual(contract.renewal_state, "lapsed")
 
 
 @tagged("post_install", "-at_install")

@@ -213,6 +213,89 @@ class TestRenewalWorkers(BaseCase):
             queued_per_contract(), dict.fromkeys(self.contracts.ids, (1, 1))
         )
 
+    def test_a_batch_meeting_a_concurrent_update_waits_a_minute_not_a_day(self):
+        """Odoo's cron runner, for real: while the pass writes the customers
+        of its batch (as an add-on's hook in it may), a colleague saves one
+        of them on another connection. PostgreSQL refuses the pass's write;
+        the pass tries again, then leaves the batch to a run a minute later
+        instead of failing until the next day."""
+        cr, other = self.connections[1:]
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        cron = env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        env["ir.config_parameter"].set_param("renewal_reminder.batch_size", 20)
+        cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_trigger")
+        (last_trigger,) = cr.fetchone()
+        cr.commit()  # pylint: disable=invalid-commit
+        Scheduler = type(env["renewal.scheduler"])
+        process = Scheduler._process_due_contracts
+        tries = []
+        colleague_saves = [True]
+
+        def writes_the_customers(self, contracts, today):
+            tries.append(contracts.ids)
+            reminders = process(self, contracts, today)
+            partners = tuple(contracts.partner_id.ids)
+            if colleague_saves[0]:
+                other.execute(
+                    "UPDATE res_partner SET comment = 'Called today' WHERE id = %s",
+                    [partners[0]],
+                )
+                other.commit()  # pylint: disable=invalid-commit
+            self.env.cr.execute(
+                "UPDATE res_partner SET write_date = write_date WHERE id IN %s",
+                [partners],
+            )
+            return reminders
+
+        def run_the_cron():
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = '2000-01-01' WHERE id = %s", [cron.id]
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+            db = db_connect(get_db_name())
+            with db.cursor() as cron_cr:
+                job = env.registry["ir.cron"]._acquire_one_job(cron_cr, cron.id)
+                self.assertTrue(job)
+                env.registry["ir.cron"]._process_job(db, cron_cr, job)
+
+        def queued():
+            cr.rollback()
+            cr.execute(
+                "SELECT contract_id, count(*) FROM renewal_reminder "
+                "WHERE contract_id IN %s AND state = 'queued' GROUP BY contract_id",
+                [tuple(self.contracts.ids)],
+            )
+            return dict(cr.fetchall())
+
+        with (
+            freeze_time(TODAY),
+            patch.object(Scheduler, "_process_due_contracts", writes_the_customers),
+            self.assertLogs(
+                "odoo.addons.renewal_reminder.models.renewal_scheduler", "WARNING"
+            ) as logs,
+            mute_logger("odoo.sql_db"),
+        ):
+            run_the_cron()
+        self.assertEqual(len(tries), 3, "the batch was tried three times")
+        self.assertIn("again in a minute", logs.output[-1])
+        # Nothing went out, nothing failed: the pass runs again in a minute.
+        self.assertFalse(queued())
+        cr.execute("SELECT failure_count FROM ir_cron WHERE id = %s", [cron.id])
+        self.assertEqual(cr.fetchone()[0], 0)
+        cr.execute(
+            "SELECT call_at FROM ir_cron_trigger WHERE cron_id = %s AND id > %s",
+            [cron.id, last_trigger],
+        )
+        self.assertIn((datetime(2020, 1, 1, 0, 1),), cr.fetchall())
+        # A minute later, nobody else holds the customers.
+        colleague_saves[0] = False
+        with (
+            freeze_time(datetime(2020, 1, 1, 0, 1)),
+            patch.object(Scheduler, "_process_due_contracts", writes_the_customers),
+        ):
+            run_the_cron()
+        self.assertEqual(queued(), dict.fromkeys(self.contracts.ids, 1))
+
     def test_two_workers_never_escalate_the_same_reminder_twice(self):
         cr = self.connections[0]
         env = api.Environment(cr, SUPERUSER_ID, {})

@@ -1,10 +1,11 @@
 """The page an SMS's opt-out link opens: stop renewal SMS (the emails go on).
 
-Like the unsubscribe page of the emails, GET only shows (and notes that the
-customer followed the SMS's link: it was read); the change is a POST
-with Odoo's CSRF token (link previews in messaging apps open links too).
-The page opens with the SMS's own stop token only, not with an email's
-unsubscribe or answer token.
+Like the unsubscribe page of the emails, GET only shows; the change is a
+POST with Odoo's CSRF token (link previews in messaging apps open links
+too). As on the answer page, the SMS reads Clicked from what a person's
+browser does: the page's beacon, or the form posted. The page opens with
+the SMS's own stop token only, not with an email's unsubscribe or answer
+token.
 """
 
 from odoo import http
@@ -38,12 +39,25 @@ class RenewalSmsPortal(RenewalPortal):
         reminder = self._sms_stop_reminder(token)
         if not reminder:
             return self._invalid()
-        self._note_click(reminder)
         self._in_customer_language(reminder)
         return request.render(
             "renewal_reminder_sms.portal_renewal_sms_stop",
-            self._sms_values(reminder, token),
+            self._sms_values(
+                reminder, token, renewal_seen_url=f"/renewal/sms/stop/{token}/seen"
+            ),
         )
+
+    @http.route(
+        "/renewal/sms/stop/<string:token>/seen",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        sitemap=False,
+    )
+    def renewal_sms_stop_seen(self, token, **post):
+        """The stop page's beacon (see ``_seen``)."""
+        return self._seen(self._sms_stop_reminder(token), post)
 
     @http.route(
         "/renewal/sms/stop/<string:token>",
@@ -58,6 +72,8 @@ class RenewalSmsPortal(RenewalPortal):
         reminder = self._sms_stop_reminder(token)
         if not reminder:
             return self._invalid()
+        if self._csrf_ok(post):
+            self._note_click(reminder, acted=True)
         return self._consent_form(
             reminder,
             post,

@@ -12,6 +12,12 @@ from odoo.addons.renewal_reminder.tests.common import RenewalCommon
 from odoo.addons.sms.tests.common import SMSCase
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SEEN_URL = re.compile(r'data-renewal-seen-url="([^"]+)"')
+SEEN_CSRF = re.compile(r'o_renewal_seen"[^>]*data-csrf-token="([^"]+)"')
+CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 
 
 @tagged("post_install", "-at_install")
@@ -72,6 +78,24 @@ class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
         csrf = CSRF.search(page.text)[1]
         page = self.url_open(path, data={"csrf_token": csrf, "subscribe": "1"})
         self.assertIn("by SMS again", page.text)
+        self.assertFalse(self.customer_standard.renewal_sms_opt_out)
+
+    def test_the_stop_page_reads_the_sms_once_a_person_has_it_shown(self):
+        reminder = self.contract.renewal_reminder_ids.filtered(lambda r: r.sms_number)
+        path = self._stop_path()
+        # A messaging app's link preview, a scanner posing as a browser.
+        for agent in ("WhatsApp/2.23.20.0", CHROME):
+            page = self.url_open(path, headers={"User-Agent": agent})
+            self.assertEqual(page.status_code, 200)
+        self.assertFalse(reminder.clicked_date)
+        # The page's script, in the customer's browser.
+        response = self.url_open(
+            SEEN_URL.search(page.text)[1],
+            data={"csrf_token": SEEN_CSRF.search(page.text)[1]},
+            headers={"User-Agent": CHROME},
+        )
+        self.assertEqual(response.status_code, 204)
+        self.assertTrue(reminder.clicked_date)
         self.assertFalse(self.customer_standard.renewal_sms_opt_out)
 
     def test_the_stop_page_needs_its_own_token_and_the_form_token(self):

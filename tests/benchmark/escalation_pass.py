@@ -78,7 +78,7 @@ SELECT c.id, c.company_id, c.partner_id, c.user_id, c.partner_id,
                       THEN interval '73 hours' ELSE interval '25 hours' END AS sent
           FROM contract_contract c WHERE c.renewal_state = 'reminding') c
   JOIN res_partner p ON p.id = c.partner_id;
-UPDATE renewal_policy SET calendar_id = NULL;
+UPDATE renewal_policy SET calendar_id = NULL, fallback_channel = 'sms';
 ANALYZE;
 """
 
