@@ -269,7 +269,7 @@ def test_reminders_reach_a_real_smtp_server_exactly_once(odoo_server, smtp_inbox
 
 KILLED_PASS = """
 import sys
-Reminder = env["renewal.reminder"]
+Reminder = env["renewal.scheduler"]
 while Reminder._cron_send_due_reminders(batch_size=10):
     env.cr.commit()
     print("batch committed", flush=True)

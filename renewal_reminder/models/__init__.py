@@ -15,6 +15,8 @@ from . import renewal_timing
 from . import renewal_escalation
 from . import res_partner
 from . import contract_contract
+from . import contract_contract_renewal
+from . import contract_contract_mail
 from . import contract_line
 from . import mail_activity
 from . import mail_compose_message

@@ -36,9 +36,8 @@ class MailComposeMessage(models.TransientModel):
             if not item:
                 continue
             # The customer alone (the checked recipient, and the further
-            # recipients the template names): the team sees the log.
-            values["recipient_ids"] = [(4, pid) for pid in item["partner_ids"]]
-            # The chatter says whom it went to.
+            # recipients the template names, see the contract's default
+            # recipients): the chatter says whom it went to.
             values["partner_ids"] = [(6, 0, item["partner_ids"])]
             # What the team reads in the chatter carries no answer link.
             values["body"] = item["log_body"]

@@ -10,8 +10,10 @@ class MailTrackingEvent(models.Model):
         # What the customer did with a reminder email reaches its reminder;
         # only a contract's emails may be reminders.
         reminder_events = events.filtered(
-            lambda event: event.sudo().tracking_email_id.mail_message_id.model
-            == "contract.contract"
+            lambda event: (
+                event.sudo().tracking_email_id.mail_message_id.model
+                == "contract.contract"
+            )
         )
         if reminder_events:
             self.env["renewal.delivery"]._sync_tracking_events(reminder_events)

@@ -16,7 +16,9 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext
+from odoo.tools import email_normalize, html2plaintext
+
+from ..tools import renewal_rules
 
 _logger = logging.getLogger(__name__)
 
@@ -120,16 +122,75 @@ class RenewalDispatch(models.AbstractModel):
             plan["reminder"].sudo().write(values)
         return reminders - held
 
+    @api.model
+    def _choose_recipient(self, contract, reachable):
+        """Who a reminder of ``contract`` goes to, on a channel that can
+        reach the partners ``reachable(partner)`` says: the renewal contact
+        the salesperson confirmed; while the new decision maker the customer
+        named waits for that, the backup renewal contact; else the customer,
+        or the backup contact when only the backup can be reached. Every
+        channel chooses so; each says whom it can reach."""
+        customer = contract.partner_id
+        backup = customer.commercial_partner_id.renewal_backup_partner_id
+        contact = contract.renewal_contact_id
+        if contact and contact.active and reachable(contact):
+            return contact
+        if contract._renewal_contact_pending() and reachable(backup):
+            return backup
+        if reachable(customer) or not reachable(backup):
+            return customer
+        return backup
+
+    @api.model
+    def _recipient_problem(self, contract, recipient, by_email=True):
+        """The reason code ``recipient`` may not get a reminder of
+        ``contract`` (or None). ``by_email`` False leaves the email address
+        and its blacklist out: another channel checks its own address."""
+        commercial = recipient.commercial_partner_id
+        return renewal_rules.recipient_problem(
+            renewal_rules.RecipientCheck(
+                email=recipient.email if by_email else "-",
+                opted_out=contract.partner_id.renewal_opt_out
+                or contract.partner_id.commercial_partner_id.renewal_opt_out
+                or recipient.renewal_opt_out
+                or commercial.renewal_opt_out,
+                blacklisted=recipient.is_blacklisted if by_email else False,
+                active=recipient.active and commercial.active,
+                company_id=recipient.company_id.id or None,
+            ),
+            contract.company_id.id,
+        )
+
     # ------------------------------------------------------------------
     # Email
     # ------------------------------------------------------------------
 
     @api.model
+    def _email_recipient(self, contract):
+        """Who an email of ``contract`` goes to: the addresses this cycle's
+        reminders bounced from do not count until they change."""
+        bounced = {
+            email_normalize(reminder.email_to)
+            for reminder in contract.renewal_reminder_ids
+            if reminder.state == "bounced"
+            and reminder.channel == "email"
+            and reminder.cycle_end == contract.renewal_cycle_end
+            and reminder.email_to
+        } - {False}
+
+        def reachable(partner):
+            return bool(partner.email) and not (
+                partner.email_normalized in bounced or partner.email_bounced
+            )
+
+        return self._choose_recipient(contract, reachable)
+
+    @api.model
     def _recipients_email(self, contracts):
         results = []
         for contract in contracts:
-            recipient = contract._renewal_recipient()
-            results.append((recipient, contract._renewal_recipient_problem(recipient)))
+            recipient = self._email_recipient(contract)
+            results.append((recipient, self._recipient_problem(contract, recipient)))
         return results
 
     @api.model

@@ -3,6 +3,9 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..tools import renewal_escalation, renewal_limits, renewal_rules
 
+# The Settings' policy for contracts that no policy and no tier chooses.
+DEFAULT_POLICY_PARAM = "renewal_reminder.default_policy_id"
+
 BILLING_RHYTHMS = [
     (renewal_rules.RHYTHM_MONTHLY, "Monthly"),
     (renewal_rules.RHYTHM_QUARTERLY, "Quarterly"),
@@ -383,6 +386,137 @@ class RenewalPolicy(models.Model):
             company_id=self.company_id.id or None,
             sequence=self.sequence,
         )
+
+    # ------------------------------------------------------------------
+    # Which policy a contract gets, and why
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _for_contracts(self, contracts):
+        """Return {contract: (policy, source, rivals)} for the policy each
+        contract gets from its tier, billing rhythm, value and company, in
+        one pass: ``source`` says where it comes from (``match``, ``tier``,
+        ``settings`` or None), ``rivals`` the other policies whose criteria
+        match too, less closely."""
+        Policy = self.sudo()
+        policies = Policy.with_context(active_test=True).search([])
+        candidates = [policy._as_candidate() for policy in policies]
+        by_id = {policy.id: policy for policy in policies}
+        default_policy = Policy.browse(
+            int(
+                self.env["ir.config_parameter"].sudo().get_param(DEFAULT_POLICY_PARAM)
+                or 0
+            )
+        ).exists()
+
+        def fits(policy, company):
+            """A fallback policy applies if it is shared or of that company."""
+            shared = not policy.company_id
+            return bool(policy) and (shared or policy.company_id == company)
+
+        result = {}
+        for contract in contracts:
+            if contract.contract_type != "sale":
+                result[contract] = (Policy, None, Policy)
+                continue
+            tier = contract.renewal_tier_id
+            company = contract.company_id
+            matching = renewal_rules.matching_policies(
+                candidates,
+                tier.id or None,
+                contract.renewal_billing_rhythm,
+                contract.renewal_recurring_value,
+                company.id or None,
+            )
+            if matching:
+                rivals = Policy.browse([candidate.id for candidate in matching[1:]])
+                result[contract] = (by_id[matching[0].id], "match", rivals)
+            elif fits(tier.policy_id, company):
+                result[contract] = (tier.policy_id, "tier", Policy)
+            elif fits(default_policy, company):
+                result[contract] = (default_policy, "settings", Policy)
+            else:
+                result[contract] = (Policy, None, Policy)
+        return result
+
+    @api.model
+    def _contract_profile(self, contract, criteria):
+        """``contract``'s tier, rhythm, value and company as a person reads
+        them, for the ``criteria`` asked (see renewal_rules.pinned_criteria),
+        each beside the policy's threshold when ``policy`` pins it."""
+        rhythm_labels = dict(
+            contract._fields["renewal_billing_rhythm"]._description_selection(self.env)
+        )
+        company = contract.company_id or self.env.company
+        currency = company.currency_id
+
+        def money(amount):
+            return currency.format(amount).replace("\N{NO-BREAK SPACE}", " ")
+
+        parts = {
+            "tier": self.env._("%(tier)s tier", tier=contract.renewal_tier_id.name)
+            if contract.renewal_tier_id
+            else self.env._("no tier"),
+            "rhythm": self.env._(
+                "%(rhythm)s billing",
+                rhythm=rhythm_labels.get(contract.renewal_billing_rhythm, "").lower(),
+            ),
+            "value": self.env._(
+                "annual value %(value)s", value=money(contract.renewal_recurring_value)
+            ),
+            "company": self.env._("company %(company)s", company=company.name),
+        }
+        return [parts[name] for name in criteria]
+
+    @api.model
+    def _explain_choice(self, contract, policy, source, rivals):
+        """Why ``contract`` gets ``policy``, in words (see _for_contracts
+        for ``source`` and ``rivals``)."""
+        if source == "match":
+            criteria = renewal_rules.pinned_criteria(policy._as_candidate())
+            parts = self._contract_profile(contract, criteria)
+            if "value" in criteria:
+                index = criteria.index("value")
+                parts[index] = self.env._(
+                    "%(value)s >= %(threshold)s",
+                    value=parts[index],
+                    threshold=policy.currency_id.format(
+                        policy.min_recurring_value
+                    ).replace("\N{NO-BREAK SPACE}", " "),
+                )
+            text = ", ".join(parts) or self.env._("a policy for any contract")
+            if len(rivals) == 1:
+                text = self.env._(
+                    "%(why)s; one other policy matched less closely (%(names)s)",
+                    why=text,
+                    names=rivals.name,
+                )
+            elif rivals:
+                text = self.env._(
+                    "%(why)s; %(count)s other policies matched less closely "
+                    "(%(names)s)",
+                    why=text,
+                    count=len(rivals),
+                    names=", ".join(rivals.mapped("name")),
+                )
+            return text[:1].upper() + text[1:]
+        profile = ", ".join(
+            self._contract_profile(contract, ("tier", "rhythm", "value"))
+        )
+        if source == "tier":
+            return self.env._(
+                "No policy's criteria match (%(profile)s): default policy of "
+                "tier %(tier)s",
+                profile=profile,
+                tier=contract.renewal_tier_id.name,
+            )
+        if source == "settings":
+            return self.env._(
+                "No policy's criteria match (%(profile)s): default policy of the "
+                "Renewals settings",
+                profile=profile,
+            )
+        return False
 
     def action_view_contracts(self):
         self.ensure_one()

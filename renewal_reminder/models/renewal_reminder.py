@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
@@ -503,11 +502,6 @@ class RenewalReminder(models.Model):
                 "answer_contact_phone": False,
             }
         )
-
-    @api.model
-    def _cron_send_due_reminders(self, batch_size=None):
-        """The daily pass's scheduled action (see ``renewal.scheduler``)."""
-        return self.env["renewal.scheduler"]._cron_send_due_reminders(batch_size)
 
     # ------------------------------------------------------------------
     # Messages

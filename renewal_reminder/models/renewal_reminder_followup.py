@@ -121,7 +121,7 @@ class RenewalReminder(models.Model):
     def _schedule_address_activities(self):
         """A reminder bounced: its salesperson fixes the address (one
         activity per contract); the next stage goes to the backup contact
-        meanwhile (see contract.contract._renewal_recipient)."""
+        meanwhile (see renewal.dispatch._email_recipient)."""
         wanted = {}
         for reminder in self.sudo():
             contract = reminder.contract_id

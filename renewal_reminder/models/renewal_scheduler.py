@@ -14,7 +14,7 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..tools import renewal_escalation, renewal_rules
 from .renewal_reminder import OPEN_STATES
@@ -29,9 +29,11 @@ CONCURRENCY_ERRORS = (
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
 )
-# Tries of a batch that meets one, the first included, and the longest
-# wait before the next try, in seconds (a random part of it: two workers
-# that met do not meet again at once).
+# Tries of a batch that meets a lock or a deadlock, the first included, and
+# the longest wait before the next try, in seconds (a random part of it: two
+# workers that met do not meet again at once). A serialization failure is
+# not tried again in the same transaction: its snapshot would fail the same
+# way; the contracts go to the next run, in a transaction of its own.
 CONCURRENCY_TRIES = 3
 CONCURRENCY_WAIT = 0.5
 # When a batch still meets one, the pass runs again this soon.
@@ -66,9 +68,21 @@ class RenewalScheduler(models.AbstractModel):
         batch_size = batch_size or self.env["res.config.settings"]._renewal_batch_size()
         today = fields.Date.context_today(self)
         Contract = self.env["contract.contract"]
-        Contract._renewal_refresh_lapsed(today)
-        domain = Contract._renewal_due_domain(today)
-        contracts = Contract._renewal_claim_due(today, batch_size)
+        domain = self._due_domain(today)
+        try:
+            with self.env.cr.savepoint():
+                self._refresh_lapsed(today)
+                contracts = self._claim_due(today, batch_size)
+        except CONCURRENCY_ERRORS as error:
+            # A due contract changed since this run began: a run of its own
+            # takes the pass up.
+            self._run_again_soon(Contract, error)
+            return Contract.search_count(domain)
+        if not contracts and Contract.search_count(domain):
+            # Every contract left is held by another worker or a person:
+            # look again in a minute rather than tomorrow.
+            self._run_again_soon(Contract, None)
+            return 0
         postponed = Contract
         if contracts:
             _reminders, postponed = self._process_batch(contracts, today)
@@ -80,6 +94,89 @@ class RenewalScheduler(models.AbstractModel):
             for cron in self._pass_crons().filtered("active"):
                 cron._trigger()
         return remaining
+
+    @api.model
+    def _refresh_lapsed(self, today):
+        """Move to Lapsed the renewals whose end passed since yesterday (the
+        end of the grace period, for a customer who asked for more time).
+
+        The status is stored (the board groups on it), and a day passing
+        changes no field: the daily pass refreshes it, set-based.
+        """
+        Contract = self.env["contract.contract"]
+        lapsing = Contract.sudo().search(
+            [
+                (
+                    "renewal_state",
+                    "in",
+                    ("upcoming", "reminding", "review", "more_time"),
+                ),
+                ("renewal_cycle_end", "<", today),
+            ]
+        )
+        lapsing = lapsing.filtered(
+            lambda contract: (
+                contract.renewal_state != "more_time"
+                or contract.renewal_cycle_end
+                + timedelta(days=contract._renewal_grace())
+                < today
+            )
+        )
+        if lapsing:
+            self.env.add_to_compute(Contract._fields["renewal_state"], lapsing)
+            lapsing.with_context(mail_notrack=True)._recompute_recordset(
+                ["renewal_state"]
+            )
+        return lapsing
+
+    @api.model
+    def _due_domain(self, today):
+        """Contracts with a reminder due on ``today`` (or overdue)."""
+        return [
+            ("renewal_next_date", "<=", today),
+            "|",
+            ("renewal_pass_error_date", "=", False),
+            ("renewal_pass_error_date", "<", today),
+        ]
+
+    @api.model
+    def _note_pass_failures(self, failures, today):
+        """Note on each contract why today's pass failed on it, and log it.
+
+        ``failures`` maps contracts to their exception. A noted contract is
+        left out of the rest of today's pass and tried again tomorrow.
+        """
+        for contract, error in failures.items():
+            code = getattr(error, "pgcode", None) or type(error).__name__
+            _logger.warning(
+                "Renewal pass: contract %s (%s) failed and waits for tomorrow: [%s] %s",
+                contract.id,
+                contract.display_name,
+                code,
+                error,
+            )
+            contract.sudo().with_context(mail_notrack=True).write(
+                {
+                    "renewal_pass_error": f"[{code}] {error}",
+                    "renewal_pass_error_date": today,
+                }
+            )
+
+    @api.model
+    def _claim_due(self, today, limit):
+        """Lock and return up to ``limit`` contracts due on ``today`` (the
+        contracts of ``_due_domain``, first due first).
+
+        Rows another worker holds are skipped, so several cron workers on
+        one database share the due contracts without sending twice.
+        """
+        Contract = self.env["contract.contract"].sudo().with_context(active_test=False)
+        query = Contract._search(
+            self._due_domain(today), order="renewal_next_date, id", limit=limit
+        )
+        # execute_query flushes what the query reads first.
+        rows = self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))
+        return self.env["contract.contract"].browse([row[0] for row in rows])
 
     @api.model
     def _pass_crons(self):
@@ -175,20 +272,22 @@ class RenewalScheduler(models.AbstractModel):
                 if _stops_the_pass(error):
                     raise
                 failures[contract] = error
-        contracts.browse()._renewal_note_pass_failures(failures, today)
+        self._note_pass_failures(failures, today)
         return reminders, postponed
 
     @api.model
     def _process_retrying(self, contracts, today):
         """``_process_due_contracts`` under a savepoint, tried again after a
-        short random wait while a concurrent transaction holds or changed
-        its rows (up to ``CONCURRENCY_TRIES`` tries)."""
+        short random wait while a concurrent transaction holds its rows (up
+        to ``CONCURRENCY_TRIES`` tries)."""
         for attempt in range(1, CONCURRENCY_TRIES + 1):
             try:
                 with self.env.cr.savepoint():
                     return self._process_due_contracts(contracts, today)
             except CONCURRENCY_ERRORS as error:
-                if attempt == CONCURRENCY_TRIES:
+                if attempt == CONCURRENCY_TRIES or isinstance(
+                    error, psycopg2.errors.SerializationFailure
+                ):
                     raise
                 _logger.info(
                     "Renewal pass: a batch of %s contracts met a concurrent "
@@ -203,12 +302,18 @@ class RenewalScheduler(models.AbstractModel):
     def _run_again_soon(self, contracts, error):
         """Leave ``contracts`` to a run of the pass in a minute: the running
         scheduled action (or the pass's own) is triggered then."""
-        _logger.warning(
-            "Renewal pass: %s contracts still meet a concurrent update (%s); "
-            "the pass takes them again in a minute",
-            len(contracts),
-            error.pgcode,
-        )
+        if error is None:
+            _logger.info(
+                "Renewal pass: the contracts left are held by another "
+                "transaction; the pass looks again in a minute"
+            )
+        else:
+            _logger.warning(
+                "Renewal pass: %s contracts still meet a concurrent update (%s); "
+                "the pass takes them again in a minute",
+                len(contracts),
+                error.pgcode,
+            )
         cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
         crons = cron.exists() or self._pass_crons()[:1]
         crons._trigger(at=fields.Datetime.now() + CONCURRENCY_RETRY)

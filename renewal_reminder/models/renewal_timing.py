@@ -8,9 +8,12 @@ calendar's time off, with the public holidays every calendar shares, are
 blackout periods, some of them for customers of given industries only.
 Picking the moment in those intervals is the pure
 ``tools/renewal_timing.py``; this model asks the calendar set-based, once
-per calendar, time zone, company and industry.
+per calendar, time zone, company and industry. What a customer's past
+cycles teach (their answer delay, the hour they read at) is learned here too.
 """
 
+import math
+import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 
@@ -185,3 +188,67 @@ class RenewalTiming(models.AbstractModel):
             "send_later": True,
             "send_at_reason": texts.get(moment.reason, False),
         }
+
+    @api.model
+    def _learned(self, contract):
+        """What the customer's past cycles say of ``contract``'s cycle: the
+        first stage brought forward by their usual answer delay (bounded by
+        the policy), the hour they usually read at, and why, in words."""
+        values = {
+            "renewal_timing_advance_days": 0,
+            "renewal_timing_hour": 0.0,
+            "renewal_timing_reason": False,
+        }
+        policy = contract.renewal_policy_id
+        if not policy.learn_timing:
+            return values
+        tz = contract._renewal_customer_tz()
+        delays, hours = [], []
+        by_cycle = defaultdict(list)
+        for reminder in contract.renewal_reminder_ids:
+            by_cycle[reminder.cycle_end].append(reminder)
+            read = reminder.opened_date or reminder.clicked_date
+            if read:
+                hours.append(renewal_timing.local_hour(read.replace(tzinfo=UTC), tz))
+        for cycle_end, reminders in by_cycle.items():
+            if (
+                not contract.renewal_cycle_end
+                or cycle_end >= contract.renewal_cycle_end
+            ):
+                continue
+            sent = [r.sent_date for r in reminders if r.sent_date]
+            answered = [r.answer_date for r in reminders if r.answer_date]
+            if sent and answered:
+                delays.append((min(answered) - min(sent)).total_seconds() / 86400)
+        advance, cycles = renewal_timing.learned_advance(
+            delays, policy.max_advance_days
+        )
+        hour = renewal_timing.preferred_hour(hours)
+        reasons = []
+        if advance:
+            reasons.append(
+                self.env._(
+                    "Over %(cycles)s past cycles the customer took a median of "
+                    "%(days)s days to answer: the first reminder goes %(advance)s "
+                    "days earlier (the policy allows at most %(max)s).",
+                    cycles=cycles,
+                    days=math.ceil(statistics.median(d for d in delays if d >= 0)),
+                    advance=advance,
+                    max=policy.max_advance_days,
+                )
+            )
+        if hour is not None:
+            reasons.append(
+                self.env._(
+                    "They usually read reminders around %(hour)s:00 (%(tz)s): "
+                    "reminders leave then, within the sending hours.",
+                    hour=f"{int(hour):02d}",
+                    tz=tz,
+                )
+            )
+        values.update(
+            renewal_timing_advance_days=advance,
+            renewal_timing_hour=float(hour) if hour is not None else 0.0,
+            renewal_timing_reason="\n".join(reasons) or False,
+        )
+        return values

@@ -269,7 +269,7 @@ class TestBounceOfACopy(RenewalCommon, MockEmail):
         )
         contract.message_subscribe(partner_ids=follower.ids)
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminder = contract.renewal_reminder_ids.filtered(lambda r: r.mail_id)
         self.assertEqual(reminder.state, "queued")
         copies = reminder.message_id.notification_ids.filtered(

@@ -64,20 +64,24 @@ class TestBatchSize(RenewalCommon, MockEmail):
 
     def _pass(self, **context):
         """One call of the daily pass, with the batch sizes it claimed."""
-        Contract = self.registry["contract.contract"]
-        claim = Contract._renewal_claim_due
+        Scheduler = self.registry["renewal.scheduler"]
+        claim = Scheduler._claim_due
         limits = []
 
-        def spy(contracts, today, limit):
+        def spy(scheduler, today, limit):
             limits.append(limit)
-            return claim(contracts, today, limit)
+            return claim(scheduler, today, limit)
 
         with (
             freeze_time("2027-03-01"),
             self.mock_mail_gateway(),
-            patch.object(Contract, "_renewal_claim_due", spy),
+            patch.object(Scheduler, "_claim_due", spy),
         ):
-            remaining = self.Reminder.with_context(**context)._cron_send_due_reminders()
+            remaining = (
+                self.env["renewal.scheduler"]
+                .with_context(**context)
+                ._cron_send_due_reminders()
+            )
         return remaining, limits
 
     def _sent(self):

@@ -31,7 +31,7 @@ class TestRenewalAnswerTours(RenewalCommon, HttpCase):
             code=f"CT-TOUR-{index}",
         )
         with freeze_time("2027-03-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
         links = dict(
             (name, url.replace("&amp;", "&"))

@@ -69,7 +69,7 @@ class TestRenewalAnswersFuzz(RenewalCommon, HttpCase):
             cls.customer_standard, date_end=date(2027, 3, 31), code="CT-FUZZ"
         )
         with freeze_time("2027-03-01"):
-            cls.env["renewal.reminder"]._cron_send_due_reminders()
+            cls.env["renewal.scheduler"]._cron_send_due_reminders()
         cls.reminder = cls.contract.renewal_reminder_ids.filtered(
             lambda r: r.state == "queued"
         )

@@ -35,7 +35,7 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
             cls.customer_standard, date_end=date(2027, 3, 31), code="CT-0042"
         )
         with freeze_time("2027-03-01"):
-            cls.env["renewal.reminder"]._cron_send_due_reminders()
+            cls.env["renewal.scheduler"]._cron_send_due_reminders()
         cls.reminder = cls.contract.renewal_reminder_ids.filtered(
             lambda r: r.state == "queued"
         )
@@ -139,7 +139,7 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertIn("o_renewal_answer_block", str(plan["body"]))
         # The page speaks the customer's language.
         with freeze_time("2027-03-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
         path = self._links(reminder)["more_time"].split("?")[0]
         page = self.url_open(path)
@@ -254,7 +254,7 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self._post_answer("more_time", reason="budget_pending")
         # The next stage goes out: its email opens the cycle's answer.
         with freeze_time("2027-03-16"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         second = self.contract.renewal_reminder_ids.filtered(
             lambda r: r.state == "queued" and r != self.reminder
         )
@@ -536,13 +536,17 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
         self.assertIn("Nina &lt;b&gt;New&lt;/b&gt;", response.text)
         self.assertTrue(self.contract.renewal_contact_pending)
         # Meanwhile the backup contact gets the reminders.
-        self.assertEqual(self.contract._renewal_recipient(), backup)
+        self.assertEqual(
+            self.env["renewal.dispatch"]._email_recipient(self.contract), backup
+        )
         self.contract.with_user(self.salesperson).action_renewal_confirm_contact()
         contact = self.contract.renewal_contact_id
         self.assertEqual(contact.name, "Nina <b>New</b>")
         self.assertEqual(contact.email, "nina@harbor.example.com")
         self.assertEqual(contact.parent_id, self.customer_standard)
-        self.assertEqual(self.contract._renewal_recipient(), contact)
+        self.assertEqual(
+            self.env["renewal.dispatch"]._email_recipient(self.contract), contact
+        )
         self.assertFalse(self.contract.renewal_contact_pending)
 
     def test_what_the_customer_types_is_escaped_everywhere(self):

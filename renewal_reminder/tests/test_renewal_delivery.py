@@ -50,7 +50,7 @@ class TestRenewalDelivery(RenewalCommon, MockEmail):
             cls.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-01"):
-            cls.env["renewal.reminder"]._cron_send_due_reminders()
+            cls.env["renewal.scheduler"]._cron_send_due_reminders()
         cls.reminder = cls.contract.renewal_reminder_ids
         assert cls.reminder.state == "queued"
 

@@ -32,7 +32,7 @@ class TestRenewalEmailOnAPhone(RenewalCommon, HttpCase):
             self.customer_gold, date_end=date(2027, 3, 31), code="CT-0042"
         )
         with freeze_time("2027-03-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminder = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
         html = reminder.mail_id.body_html
         self.assertIn("o_renewal_layout", html)

@@ -29,7 +29,7 @@ class TestRenewalEscalation(RenewalCommon, MockEmail):
     def _pass(self, moment):
         """The daily pass at ``moment``, then Odoo's mail queue."""
         with freeze_time(moment), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["mail.mail"].sudo().process_email_queue()
 
     def _escalate(self, moment):

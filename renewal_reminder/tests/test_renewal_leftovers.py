@@ -20,7 +20,7 @@ class TestRenewalLeftovers(RenewalCommon, MockEmail):
 
     def _run(self, day, contracts):
         with freeze_time(day), self.mock_mail_gateway():
-            self.Reminder._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         return self.Reminder.search([("contract_id", "in", contracts.ids)])
 
     def test_a_customer_whose_name_looks_like_a_placeholder_is_reminded(self):

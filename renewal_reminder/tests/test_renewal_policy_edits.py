@@ -42,7 +42,7 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
 
     def _run(self, day):
         with freeze_time(day), self.mock_mail_gateway():
-            self.Reminder._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         return self.Reminder.search([("contract_id", "=", self.contract.id)])
 
     def _emails(self, day):
@@ -129,10 +129,10 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
             self.mock_mail_gateway(),
             mute_logger("odoo.sql_db"),
             self.assertLogs(
-                "odoo.addons.renewal_reminder.models.contract_contract", "WARNING"
+                "odoo.addons.renewal_reminder.models.renewal_scheduler", "WARNING"
             ) as logs,
         ):
-            remaining = self.Reminder._cron_send_due_reminders()
+            remaining = self.env["renewal.scheduler"]._cron_send_due_reminders()
             cron.method_direct_trigger()
         self.assertEqual(remaining, 0)
         self.assertTrue(cron.active)
@@ -144,7 +144,7 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.assertEqual(bad.renewal_pass_error_date, date(2027, 3, 1))
         self.assertIn("23502", bad.renewal_pass_error)  # not_null_violation
         self.assertIn(str(bad.id), "\n".join(logs.output))
-        self.assertEqual(len([o for o in logs.output if "failed" in o]), 1)
+        self.assertEqual(len([o for o in logs.output if "waits for tomorrow" in o]), 1)
         # The next day it is tried again, and goes out.
         reminders = self._run("2027-03-02")
         self.assertEqual(reminders.mapped("state"), ["queued"])
@@ -215,7 +215,7 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
         self.assertFalse(history.renewal_next_date)
         messages = history.message_ids
         with freeze_time("2027-01-05"), self.mock_mail_gateway():
-            self.Reminder._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         self.assertFalse(self.Reminder.search([("contract_id", "=", history.id)]))
         self.assertEqual(history.message_ids, messages)
         # A cycle still running when they started gets its latest stage.
@@ -304,10 +304,10 @@ class TestRenewalLapsed(RenewalCommon):
             self.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-31"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         self.assertNotEqual(contract.renewal_state, "lapsed")
         with freeze_time("2027-04-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         self.assertEqual(contract.renewal_state, "lapsed")
         # Renewing it (the end moved on) or losing it says so instead.
         self._mark_lost(contract)
@@ -327,7 +327,7 @@ class TestRenewalLapsed(RenewalCommon):
         grace = contract.renewal_policy_id.grace_days
         self.assertTrue(grace)
         with freeze_time("2027-03-28"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         last = contract.renewal_reminder_ids.filtered(
             lambda r: r.days_before == 3 and r.state == "queued"
         )
@@ -344,12 +344,12 @@ class TestRenewalLapsed(RenewalCommon):
         # The end passed, the grace period not yet: the customer still has
         # the time they asked for.
         with freeze_time("2027-04-05"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.assertEqual(contract.renewal_state, "more_time")
         # The grace period is over too: the renewal lapsed, as any other
         # nobody renewed.
         with freeze_time(date(2027, 3, 31) + timedelta(days=grace + 1)):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.assertEqual(contract.renewal_state, "lapsed")
 
 
@@ -368,7 +368,7 @@ class TestRenewalLogReadable(RenewalCommon, MockEmail):
         # Strategic: 60, 30, 15 and 7 days; it arrives 10 days before the end.
         contract = self._create_contract(customer, date_end=date(2027, 3, 31))
         with freeze_time("2027-03-21"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminders = contract.renewal_reminder_ids
         self.assertEqual(
             sorted((r.days_before, r.state) for r in reminders),

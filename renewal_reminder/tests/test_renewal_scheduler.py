@@ -24,7 +24,7 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
 
     def _run(self, day):
         with freeze_time(day), self.mock_mail_gateway():
-            self.Reminder._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         return self.Reminder.search([("contract_id", "in", self._contracts.ids)])
 
     def _reminders(self, contract):
@@ -121,6 +121,26 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
         self.assertFalse(contract.renewal_next_date)
         self.assertEqual(len(self._run("2027-03-30")), 3)
 
+    def test_an_address_the_mail_composer_refuses_fails_with_its_reason(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Typo Dental",
+                "email": "office-at-typo-dental",
+                "renewal_tier_id": self.tier_standard.id,
+            }
+        )
+        contract = self._create_contract(customer)
+        self._contracts = contract
+        [reminder] = self._run("2027-03-01")
+        # Odoo's composer would not send it: the reminder says so at once,
+        # and nothing waits in the mail queue.
+        self.assertEqual(reminder.state, "failed")
+        self.assertEqual(reminder.reason_code, "delivery")
+        self.assertIn("nvalid", reminder.reason)
+        self.assertEqual(reminder.mail_id.state, "cancel")
+        # The next stage is not held back by it.
+        self.assertEqual(contract.renewal_next_date, date(2027, 3, 16))
+
     def test_the_chatter_shows_the_email_not_a_status_change(self):
         # The tests run with tracking off; this one needs it, as in production.
         tracked = {"tracking_disable": False, "mail_notrack": False}
@@ -141,7 +161,9 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
             )
 
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
-            self.Reminder.with_context(**tracked)._cron_send_due_reminders()
+            self.env["renewal.scheduler"].with_context(
+                **tracked
+            )._cron_send_due_reminders()
             self.assertEqual(contract.renewal_state, "reminding")
             self.assertFalse(status_changes())
         self.assertEqual(
@@ -384,14 +406,16 @@ class TestRenewalScheduler(RenewalCommon, MockEmail, CronMixinCase):
             self.mock_mail_gateway(),
             self.capture_triggers(cron.id) as triggers,
         ):
-            remaining = self.Reminder._cron_send_due_reminders(batch_size=2)
+            remaining = self.env["renewal.scheduler"]._cron_send_due_reminders(
+                batch_size=2
+            )
         self.assertEqual(remaining, 3)
         self.assertEqual(len(triggers.records), 1)
         self.assertEqual(
             len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 2
         )
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
-            while self.Reminder._cron_send_due_reminders(batch_size=2):
+            while self.env["renewal.scheduler"]._cron_send_due_reminders(batch_size=2):
                 pass
         self.assertEqual(
             len(self.Reminder.search([("contract_id", "in", self._contracts.ids)])), 5
@@ -421,7 +445,7 @@ class TestRenewalReview(RenewalCommon, MockEmail):
             )
         )
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         return self.env["renewal.reminder"].search(
             [("contract_id", "in", contracts.ids), ("state", "!=", "skipped")]
         )

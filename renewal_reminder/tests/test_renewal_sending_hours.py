@@ -33,7 +33,7 @@ class TestRenewalSendingHours(RenewalCommon, MockEmail):
 
     def _pass(self, moment):
         with freeze_time(moment), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["mail.mail"].sudo().process_email_queue()
 
     def _reminder(self, contract):

@@ -67,7 +67,7 @@ class TestRenewalSimulator(RenewalCommon):
     @freeze_time("2027-03-20 12:00:00")
     def test_the_simulation_starts_from_where_the_cycle_stands(self):
         with freeze_time("2027-03-01 10:00:00"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         text = self._simulate("no_answer")
         # The 30-day stage went: the simulation goes on from the 15-day one.
         self.assertNotIn("30-day reminder (", text)

@@ -204,3 +204,68 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         self.assertEqual(reminder.trigger, "urgent")
         self.assertEqual(reminder.mail_id.reply_to, "urgent-answers@example.com")
         self.assertNotIn("o_renewal_layout", reminder.mail_id.body_html)
+
+    def _backup_gets_it(self, layout="mail.mail_notification_layout"):
+        """A reminder of a customer without an address, in ``layout``: it
+        goes to the customer's backup renewal contact."""
+        backup = self.env["res.partner"].create(
+            {"name": "Bruno Backup", "email": "bruno@backup.example.com"}
+        )
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Quiet Dental",
+                "renewal_tier_id": self.tier_standard.id,
+                "renewal_backup_partner_id": backup.id,
+            }
+        )
+        self.stage.mail_template_id = self.gentle.copy({"email_layout_xmlid": layout})
+        return customer, backup, self._create_contract(customer)
+
+    def test_the_backup_contact_gets_links_of_their_own(self):
+        customer, backup, contract = self._backup_gets_it()
+        reminder = self._send(contract)
+        mail = reminder.mail_id
+        self.assertEqual(mail.recipient_ids, backup)
+        # Odoo's layout is made for its recipient: no link of the
+        # customer's own (their portal account, their identity in the
+        # chatter) reaches the backup contact.
+        self.assertIn("Dear Quiet Dental", mail.body_html)
+        self.assertNotIn(f"pid={customer.id}", mail.body_html)
+
+    def test_a_test_of_the_policy_carries_no_customer_link(self):
+        customer, _backup, contract = self._backup_gets_it()
+        contract.partner_id.email = "quiet@dental.example.com"
+        preview = self._preview(contract)
+        with self.mock_mail_gateway():
+            preview.action_send_test()
+        tests = self._new_mails.filtered(lambda m: "[Test 30 days]" in m.subject)
+        self.assertEqual(tests.email_to, self.manager.email_formatted)
+        self.assertIn("<html", tests.body_html)
+        self.assertNotIn(f"pid={customer.id}", tests.body_html)
+        self.assertNotIn("auth_signup_token", tests.body_html)
+
+    def test_a_company_that_opted_out_is_not_reached_through_its_backup(self):
+        backup = self.env["res.partner"].create(
+            {"name": "Outside Olga", "email": "olga@elsewhere.example.com"}
+        )
+        company = self.env["res.partner"].create(
+            {
+                "name": "Opted Out Dental",
+                "is_company": True,
+                "renewal_tier_id": self.tier_standard.id,
+                "renewal_backup_partner_id": backup.id,
+                "renewal_opt_out": True,
+            }
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Contact Without Email", "parent_id": company.id}
+        )
+        contract = self._create_contract(contact)
+        with freeze_time("2027-03-01"), self.mock_mail_gateway():
+            self.env["renewal.scheduler"]._process_due_contracts(
+                contract, date(2027, 3, 1)
+            )
+        reminder = contract.renewal_reminder_ids
+        self.assertEqual(reminder.state, "skipped")
+        self.assertEqual(reminder.reason_code, "opted_out")
+        self.assertFalse(reminder.mail_id)

@@ -19,7 +19,7 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
             partner, date_end=date(2027, 3, 31), **contract_values
         )
         with freeze_time("2027-03-01"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         return contract, contract.renewal_reminder_ids.filtered(
             lambda r: r.state == "queued"
         )
@@ -51,7 +51,7 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
             self.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-28"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         final = contract.renewal_reminder_ids.filtered(lambda r: r.state == "queued")
         self.assertEqual(final.tone, "final")
         self.assertIn("RENEW10", final.body)
@@ -152,7 +152,7 @@ class TestRenewalTemplates(RenewalCommon, MockEmail):
         with freeze_time("2027-04-20"):
             # A late start: the latest due stage goes out, earlier ones are
             # superseded.
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         reminders = contract.renewal_reminder_ids
         sent = reminders.filtered(lambda r: r.state == "queued")
         self.assertEqual(len(sent), 1)

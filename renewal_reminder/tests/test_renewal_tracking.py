@@ -39,7 +39,7 @@ class TestRenewalTracking(RenewalCommon, MockEmail, HttpCase):
     def _send(self, day="2027-03-01"):
         """The daily pass on ``day``, then Odoo's mail queue."""
         with freeze_time(day), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["mail.mail"].sudo().process_email_queue()
             self._sent_mails = list(self._mails)
         return self.contract.renewal_reminder_ids.filtered(
@@ -161,4 +161,7 @@ class TestRenewalTracking(RenewalCommon, MockEmail, HttpCase):
         )
         # The address corrected: the customer again, from the next stage on.
         self.customer_standard.email = "renewals@harbor.example.com"
-        self.assertEqual(self.contract._renewal_recipient(), self.customer_standard)
+        self.assertEqual(
+            self.env["renewal.dispatch"]._email_recipient(self.contract),
+            self.customer_standard,
+        )

@@ -57,7 +57,7 @@ class TestSettings(RenewalCommon, CronMixinCase):
 
     def test_parallel_passes_keep_that_many_scheduled_actions(self):
         main = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
-        Reminder = self.env["renewal.reminder"]
+        Scheduler = self.env["renewal.scheduler"]
 
         def active_passes():
             return self.env["renewal.scheduler"]._pass_crons().filtered("active")
@@ -74,7 +74,7 @@ class TestSettings(RenewalCommon, CronMixinCase):
         self._create_contract(self.customer_standard)
         self._create_contract(self.customer_standard)
         with self.capture_triggers() as triggers, freeze_time("2027-03-01"):
-            remaining = Reminder._cron_send_due_reminders(batch_size=1)
+            remaining = Scheduler._cron_send_due_reminders(batch_size=1)
         self.assertEqual(remaining, 1)
         # The email queued is sent now: the mail queue is woken up too.
         mail_queue = self.env.ref("mail.ir_cron_mail_scheduler_action")

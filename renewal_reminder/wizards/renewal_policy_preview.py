@@ -200,7 +200,7 @@ class RenewalPolicyPreview(models.TransientModel):
         if not self.env.user.email:
             raise UserError(self.env._("Set an email address on your user first."))
         contract = self.contract_id
-        recipient = contract._renewal_recipient()
+        recipient = self.env["renewal.dispatch"]._email_recipient(contract)
         Mail = self.env["mail.mail"].sudo()
         reply_to = contract._notify_get_reply_to(default=False).get(contract.id)
         values = []
@@ -226,9 +226,11 @@ class RenewalPolicyPreview(models.TransientModel):
             Answer = self.env["renewal.answer"]
             Answer._decorate([plan])
             body = Markup(plan["body"])
+            # Laid out as the customer's, with the links of the user who
+            # gets the test (never the customer's own portal links).
             body_html = self.env["renewal.dispatch"]._render_layout(
                 contract,
-                recipient,
+                self.env.user.partner_id,
                 body,
                 template.email_layout_xmlid or False,
                 options.get("lang") or recipient.lang,

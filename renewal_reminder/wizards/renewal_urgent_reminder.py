@@ -89,7 +89,9 @@ class RenewalUrgentReminder(models.TransientModel):
             contract = wizard.contract_id
             if contract:
                 contract.check_access("read")
-            wizard.recipient_id = contract and contract._renewal_recipient()
+            wizard.recipient_id = contract and self.env[
+                "renewal.dispatch"
+            ]._email_recipient(contract)
 
     @api.depends("contract_id", "template_id")
     def _compute_message(self):
@@ -147,8 +149,9 @@ class RenewalUrgentReminder(models.TransientModel):
         if contract.contract_type != "sale" or not contract.renewal_cycle_end:
             raise UserError(self.env._("This contract has no end date to renew."))
         # Who gets it is decided here again, not taken from the form.
-        recipient = contract._renewal_recipient()
-        problem = contract._renewal_recipient_problem(recipient)
+        dispatch = self.env["renewal.dispatch"]
+        recipient = dispatch._email_recipient(contract)
+        problem = dispatch._recipient_problem(contract, recipient)
         Reminder = self.env["renewal.reminder"]
         if problem:
             raise UserError(Reminder._recipient_problem_text(problem, recipient))

@@ -63,29 +63,19 @@ class RenewalDispatch(models.AbstractModel):
     def _sms_recipient(self, contract):
         """``(recipient, problem, E.164 number)`` of an SMS of ``contract``,
         the blacklist apart."""
-        customer = contract.partner_id
-        backup = customer.commercial_partner_id.renewal_backup_partner_id
         company = contract.company_id
 
         def reachable(partner):
             return bool(partner) and bool(self._sms_number(partner, company)[1])
 
-        contact = contract.renewal_contact_id
-        if contact and contact.active and reachable(contact):
-            recipient = contact
-        elif contract._renewal_contact_pending() and reachable(backup):
-            recipient = backup
-        elif reachable(customer) or not reachable(backup):
-            recipient = customer
-        else:
-            recipient = backup
-        problem = contract._renewal_recipient_problem(recipient, by_email=False)
+        recipient = self._choose_recipient(contract, reachable)
+        problem = self._recipient_problem(contract, recipient, by_email=False)
         if problem:
             return recipient, problem, False
         if (
             recipient.renewal_sms_opt_out
             or recipient.commercial_partner_id.renewal_sms_opt_out
-            or customer.commercial_partner_id.renewal_sms_opt_out
+            or contract.partner_id.commercial_partner_id.renewal_sms_opt_out
         ):
             return recipient, renewal_sms.REASON_SMS_OPTED_OUT, False
         number, formatted = self._sms_number(recipient, company)

@@ -29,7 +29,7 @@ class TestRenewalSms(RenewalCommon, SMSCase, MockEmail):
 
     def _run(self, contract, day="2027-03-01"):
         with freeze_time(day), self.mockSMSGateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self._send_queue()
         return contract.renewal_reminder_ids.filtered(lambda r: r.stage_id)
 
@@ -127,7 +127,7 @@ class TestRenewalSms(RenewalCommon, SMSCase, MockEmail):
             self.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-01"), self.mockSMSGateway(sim_error="credit"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self._send_queue()
         reminder = contract.renewal_reminder_ids.filtered(
             lambda r: r.state != "skipped"

@@ -29,7 +29,7 @@ class TestRenewalSmsFallback(RenewalCommon, SMSCase, MockEmail):
 
     def _pass(self, moment):
         with freeze_time(moment), self.mock_mail_gateway(), self.mockSMSGateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["mail.mail"].sudo().process_email_queue()
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
 
@@ -169,7 +169,7 @@ class TestRenewalSmsSendingHours(RenewalCommon, SMSCase):
     def _run(self, moment, cron):
         with freeze_time(moment), self.mockSMSGateway():
             if cron == "pass":
-                self.env["renewal.reminder"]._cron_send_due_reminders()
+                self.env["renewal.scheduler"]._cron_send_due_reminders()
             else:
                 self.env["renewal.escalation"]._cron_release()
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
@@ -234,7 +234,7 @@ class TestRenewalSmsEscalation(RenewalCommon, SMSCase, MockEmail):
 
     def test_a_stage_sent_on_two_channels_escalates_once(self):
         with freeze_time("2027-03-01 10:00:00"), self.mock_mail_gateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["mail.mail"].sudo().process_email_queue()
         with freeze_time("2027-03-01 10:20:00"), self.mockSMSGateway():
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()

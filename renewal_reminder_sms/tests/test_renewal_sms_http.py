@@ -40,7 +40,7 @@ class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
     def setUp(self):
         super().setUp()
         with freeze_time("2027-03-01"), self.mockSMSGateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
 
     def _stop_path(self):
         reminder = self.contract.renewal_reminder_ids.filtered(lambda r: r.sms_number)
@@ -70,7 +70,7 @@ class TestRenewalSmsStop(RenewalCommon, SMSCase, HttpCase):
         )
         # The next SMS stage is skipped with its reason; it stays reversible.
         with freeze_time("2027-03-16"), self.mockSMSGateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         skipped = self.contract.renewal_reminder_ids.filtered(
             lambda r: r.reason_code == "sms_opted_out"
         )

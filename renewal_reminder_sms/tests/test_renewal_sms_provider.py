@@ -123,7 +123,7 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
             self.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
         return contract.renewal_reminder_ids.filtered(
             lambda r: r.channel == "sms" and r.sms_number
@@ -304,7 +304,7 @@ class TestRenewalSmsProvider(RenewalCommon, TransactionCase):
             self.customer_standard, date_end=date(2027, 3, 31)
         )
         with freeze_time("2027-03-01"):
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
         sms = (
             self.env["sms.sms"]
             .sudo()

@@ -51,7 +51,7 @@ class TestRenewalSmsTours(RenewalCommon, SMSCase, HttpCase):
     def test_a_customer_stops_renewal_sms_on_a_phone(self):
         self.policy_standard.stage_ids.write({"channel": "sms"})
         with freeze_time("2027-03-01"), self.mockSMSGateway():
-            self.env["renewal.reminder"]._cron_send_due_reminders()
+            self.env["renewal.scheduler"]._cron_send_due_reminders()
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
         [sent] = [sms for sms in self._sms if sms["number"] == "+8613912345678"]
         # The last of its two short links: the opt-out.

@@ -65,7 +65,7 @@ with registry.cursor() as cr:
         for i, partner in enumerate(partners)
     ])
     with freeze_time("2027-12-01"):
-        env["renewal.reminder"]._cron_send_due_reminders()
+        env["renewal.scheduler"]._cron_send_due_reminders()
     Answer = env["renewal.answer"]
     out = []
     for contract in contracts:

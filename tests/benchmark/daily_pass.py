@@ -549,9 +549,7 @@ def measure_main(argv):
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 before = cr.sql_log_count
-                contracts = env["contract.contract"]._renewal_claim_due(
-                    today, BATCH_SIZE
-                )
+                contracts = env["renewal.scheduler"]._claim_due(today, BATCH_SIZE)
                 if not contracts:
                     break
                 reminders = env["renewal.scheduler"]._process_due_contracts(

@@ -205,9 +205,7 @@ def measure_main(argv):
                     done = len(claimed)
                 else:
                     today = date.today()
-                    contracts = env["contract.contract"]._renewal_claim_due(
-                        today, BATCH_SIZE
-                    )
+                    contracts = env["renewal.scheduler"]._claim_due(today, BATCH_SIZE)
                     if contracts:
                         env["renewal.scheduler"]._process_due_contracts(
                             contracts, today

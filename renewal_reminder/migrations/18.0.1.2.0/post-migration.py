@@ -22,7 +22,7 @@ def migrate(cr, version):
     contracts = Contract.search(
         [("contract_type", "=", "sale"), ("renewal_policy_id", "!=", False)]
     )
-    automatic = contracts._renewal_automatic_policies()
+    automatic = env["renewal.policy"]._for_contracts(contracts)
     chosen = [
         contract.id
         for contract in contracts
