@@ -4,9 +4,6 @@ from . import renewal_policy_stage
 from . import renewal_lost_reason
 from . import renewal_consent
 from . import renewal_reminder
-from . import renewal_reminder_status
-from . import renewal_reminder_review
-from . import renewal_reminder_followup
 from . import renewal_answer
 from . import renewal_scheduler
 from . import renewal_dispatch
@@ -15,8 +12,6 @@ from . import renewal_timing
 from . import renewal_escalation
 from . import res_partner
 from . import contract_contract
-from . import contract_contract_renewal
-from . import contract_contract_mail
 from . import contract_line
 from . import mail_activity
 from . import mail_compose_message

@@ -117,20 +117,18 @@ class RenewalAnswer(models.AbstractModel):
         """
         QWeb = self.env["ir.qweb"]
         for plan in plans:
-            if plan.get("state") not in ("scheduled", "review") or not plan.get("body"):
+            if plan.state not in ("scheduled", "review") or not plan.body:
                 continue
-            contract = plan["contract"]
-            key = plan.get("answer_key") or self._new_key()
-            plan["answer_key"] = key
-            urls = self._urls(contract, key, plan["cycle_end"])
+            contract = plan.contract
+            key = plan.answer_key or self._new_key()
+            plan.answer_key = key
+            urls = self._urls(contract, key, plan.cycle_end)
             lang = (
-                plan.get("recipient").lang
-                if plan.get("recipient")
-                else contract.partner_id.lang
+                plan.recipient.lang if plan.recipient else contract.partner_id.lang
             ) or self.env.lang
             # The renewal layout shows the unsubscribe link in its footer;
             # another layout gets it here.
-            template = plan.get("template")
+            template = plan.template
             in_footer = bool(template and template.email_layout_xmlid == LAYOUT)
             block = QWeb.with_context(lang=lang)._render(
                 "renewal_reminder.reminder_answer_block",
@@ -140,8 +138,8 @@ class RenewalAnswer(models.AbstractModel):
                     "show_unsubscribe": not in_footer,
                 },
             )
-            plan["body"] = self._insert_block(plan["body"], block)
-            plan["mail_headers"] = self._mail_headers(urls)
+            plan.body = self._insert_block(plan.body, block)
+            plan.mail_headers = self._mail_headers(urls)
 
     @api.model
     def _unsubscribe_url(self, headers):

@@ -6,7 +6,7 @@ its own: a channel is a value of the stage's ``channel`` selection with a
 core's; another add-on adds its channel with ``selection_add`` and these two
 methods (see ``renewal_reminder_sms``). ``_send_<channel>`` marks each plan
 it sends ``queued`` with the values the reminder records in
-``plan["sent_values"]``.
+``plan.sent_values``.
 """
 
 import base64
@@ -19,6 +19,7 @@ from odoo import api, fields, models
 from odoo.tools import email_normalize, html2plaintext
 
 from ..tools import renewal_rules
+from ..tools.renewal_plan import ReminderPlan
 
 _logger = logging.getLogger(__name__)
 
@@ -31,9 +32,7 @@ class RenewalDispatch(models.AbstractModel):
     def _by_channel(self, plans):
         channels = defaultdict(list)
         for plan in plans:
-            channels[plan.get("channel") or plan["stage"].channel or "email"].append(
-                plan
-            )
+            channels[plan.channel or plan.stage.channel or "email"].append(plan)
         return channels
 
     @api.model
@@ -47,7 +46,7 @@ class RenewalDispatch(models.AbstractModel):
         """Whether ``plan``'s channel holds a message until its moment
         itself (Odoo's mail queue does, with the email's scheduled date);
         another channel's plan waits in the reminder log."""
-        return plan["channel"] == "email"
+        return plan.channel == "email"
 
     @api.model
     def _send(self, plans):
@@ -97,29 +96,29 @@ class RenewalDispatch(models.AbstractModel):
         (or to hand to a queue that holds them until then)."""
         waiting = reminders.filtered(lambda r: r.state != "scheduled")
         plans = [
-            {
-                "contract": reminder.contract_id,
-                "policy": reminder.policy_id or reminder.contract_id.renewal_policy_id,
-                "recipient": reminder.recipient_id,
-                "channel": reminder.channel,
-                "reminder": reminder,
-            }
+            ReminderPlan(
+                contract=reminder.contract_id,
+                policy=reminder.policy_id or reminder.contract_id.renewal_policy_id,
+                recipient=reminder.recipient_id,
+                channel=reminder.channel,
+                reminder=reminder,
+            )
             for reminder in waiting
             if reminder.policy_id or reminder.contract_id.renewal_policy_id
         ]
         self.env["renewal.timing"]._plan_moments(plans)
         held = reminders.browse()
         for plan in plans:
-            if not plan.get("send_later"):
+            if not plan.send_later:
                 continue
             values = {
-                "send_at": plan["send_at"],
-                "send_at_reason": plan.get("send_at_reason") or False,
+                "send_at": plan.send_at,
+                "send_at_reason": plan.send_at_reason or False,
             }
-            if plan["channel"] != "email":
+            if plan.channel != "email":
                 values["state"] = "scheduled"
-                held |= plan["reminder"]
-            plan["reminder"].sudo().write(values)
+                held |= plan.reminder
+            plan.reminder.sudo().write(values)
         return reminders - held
 
     @api.model
@@ -207,17 +206,17 @@ class RenewalDispatch(models.AbstractModel):
     def _send_email(self, plans):
         """Post the plans' emails in their contracts' chatter, as a batch."""
         # Read before the composer (which empties the cache of the batch).
-        addresses = [plan["recipient"].email_formatted for plan in plans]
+        addresses = [plan.recipient.email_formatted for plan in plans]
         mails, messages = self._queue(
             [
                 {
-                    "contract": plan["contract"],
-                    "recipient": plan["recipient"],
-                    "subject": plan["subject"],
-                    "body": plan["body"],
-                    "template": plan["template"],
-                    "mail_headers": plan.get("mail_headers"),
-                    "send_at": plan.get("send_later") and plan.get("send_at"),
+                    "contract": plan.contract,
+                    "recipient": plan.recipient,
+                    "subject": plan.subject,
+                    "body": plan.body,
+                    "template": plan.template,
+                    "mail_headers": plan.mail_headers,
+                    "send_at": plan.send_later and plan.send_at,
                 }
                 for plan in plans
             ]
@@ -254,19 +253,19 @@ class RenewalDispatch(models.AbstractModel):
         # Templates read the salespeople one language group at a time: load
         # them all at once, so that the queries do not depend on the mix.
         self.env["contract.contract"].union(
-            *(plan["contract"] for plan in plans)
+            *(plan.contract for plan in plans)
         ).user_id.mapped("partner_id")
         # In the order of the plans: the same batch always runs the same way.
-        stages = dict.fromkeys(plan["stage"] for plan in plans)
+        stages = dict.fromkeys(plan.stage for plan in plans)
         templates = {stage: stage._template() for stage in stages}
         by_template = defaultdict(list)
         for plan in plans:
-            by_template[templates[plan["stage"]]].append(plan)
+            by_template[templates[plan.stage]].append(plan)
         for template, template_plans in by_template.items():
-            contract_ids = [plan["contract"].id for plan in template_plans]
+            contract_ids = [plan.contract.id for plan in template_plans]
             rendered = self._render_template(template, contract_ids)
             for plan in template_plans:
-                values = rendered.get(plan["contract"].id)
+                values = rendered.get(plan.contract.id)
                 if isinstance(values, Exception):
                     plan.update(
                         state="failed",
@@ -278,14 +277,14 @@ class RenewalDispatch(models.AbstractModel):
                         ),
                     )
                     continue
-                plan["template"] = template
-                plan["subject"] = values.get("subject") or ""
-                plan["body"] = values.get("body_html") or ""
-                plan["email_from"] = values.get("email_from") or False
+                plan.template = template
+                plan.subject = values.get("subject") or ""
+                plan.body = values.get("body_html") or ""
+                plan.email_from = values.get("email_from") or False
                 # The template is judged, not the customer's data.
                 leftovers = list(values.get("leftovers") or [])
-                if not plan["subject"].strip() or not (
-                    plan["body"] and html2plaintext(plan["body"]).strip()
+                if not plan.subject.strip() or not (
+                    plan.body and html2plaintext(plan.body).strip()
                 ):
                     leftovers.insert(0, "empty")
                 if leftovers:

@@ -22,6 +22,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_date, format_time
 
 from ..tools import renewal_escalation, renewal_rules
+from ..tools.renewal_plan import ReminderPlan
 from .renewal_scheduler import _stops_the_pass
 
 _logger = logging.getLogger(__name__)
@@ -296,16 +297,15 @@ class RenewalEscalation(models.AbstractModel):
             return
         Scheduler = self.env["renewal.scheduler"]
         plans = [
-            {
-                "contract": reminder.contract_id,
-                "policy": reminder.policy_id,
-                "cycle_end": reminder.cycle_end,
-                "today": fields.Date.context_today(self),
-                "stage": reminder.stage_id,
-                "channel": reminder.policy_id._fallback_channel(),
-                "state": "scheduled",
-                "trigger": "fallback",
-            }
+            ReminderPlan(
+                contract=reminder.contract_id,
+                policy=reminder.policy_id,
+                cycle_end=reminder.cycle_end,
+                today=fields.Date.context_today(self),
+                stage=reminder.stage_id,
+                channel=reminder.policy_id._fallback_channel(),
+                trigger="fallback",
+            )
             for reminder in reminders
         ]
         Scheduler._check_recipients(plans)

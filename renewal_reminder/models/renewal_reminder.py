@@ -1,12 +1,17 @@
+from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date, format_time, html2plaintext
 
 from ..tools import (
     renewal_answers,
     renewal_escalation,
     renewal_limits,
+    renewal_rules,
 )
 
 REMINDER_STATES = [
@@ -581,3 +586,527 @@ class RenewalReminder(models.Model):
                 and reminder.sudo().mail_id.scheduled_date > now
             )
         )
+
+    @api.depends("contract_id", "days_before", "cycle_end")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for reminder in self:
+            values = {
+                "contract": reminder.contract_id.display_name or "",
+                "days": abs(reminder.days_before),
+                # In the reader's own date format.
+                "end": format_date(self.env, reminder.cycle_end) or "",
+            }
+            days = reminder.days_before
+            if days == 0:
+                text = self.env._("%(contract)s: on %(end)s", **values)
+            elif days == 1:
+                text = self.env._("%(contract)s: 1 day before %(end)s", **values)
+            elif days == -1:
+                text = self.env._("%(contract)s: 1 day after %(end)s", **values)
+            elif days < 0:
+                text = self.env._("%(contract)s: %(days)s days after %(end)s", **values)
+            else:
+                text = self.env._(
+                    "%(contract)s: %(days)s days before %(end)s", **values
+                )
+            reminder.display_name = text
+
+    def _format_moment(self, value):
+        """``value`` in the reader's time zone and format: the time alone
+        when it falls today for them, else the date and the time."""
+        if not value:
+            return ""
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        time_text = format_time(self.env, value, tz=tz, time_format="short")
+        local = fields.Datetime.context_timestamp(self.with_context(tz=tz), value)
+        today = fields.Datetime.context_timestamp(
+            self.with_context(tz=tz), fields.Datetime.now()
+        )
+        if local.date() == today.date():
+            return time_text
+        return "%s %s" % (format_date(self.env, local.date()), time_text)
+
+    @api.depends(
+        "state",
+        "reason_code",
+        "reason",
+        "delivery_attempts",
+        "max_delivery_attempts",
+        "next_attempt_date",
+        "recipient_id",
+        "send_at",
+        "send_at_reason",
+        "escalation_due",
+    )
+    @api.depends_context("lang", "tz")
+    def _compute_status_summary(self):
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        reasons = dict(self._fields["reason_code"]._description_selection(self.env))
+        for reminder in self:
+            label = labels.get(reminder.state, "")
+            why = reminder.reason or reasons.get(reminder.reason_code) or ""
+            summary, next_step = label, False
+            if reminder.state == "queued" and reminder.next_attempt_date:
+                retries = max(reminder.max_delivery_attempts - 1, 1)
+                when = reminder._format_moment(reminder.next_attempt_date)
+                summary = self.env._(
+                    "Queued, retry %(retry)s of %(retries)s at %(when)s: %(why)s",
+                    retry=reminder.delivery_attempts,
+                    retries=retries,
+                    when=when,
+                    why=why,
+                )
+                next_step = self.env._(
+                    "The mail server did not take this email (%(why)s). Odoo's "
+                    "mail queue sends it again at %(when)s, retry %(retry)s of "
+                    "%(retries)s. If the last retry fails too, the reminder is "
+                    "marked failed and the salesperson sees it in the log; a "
+                    "later stage still goes out on its day.",
+                    why=why,
+                    when=when,
+                    retry=reminder.delivery_attempts,
+                    retries=retries,
+                )
+            elif reminder.state in ("queued", "scheduled") and (
+                reminder.send_at and reminder.send_at > fields.Datetime.now()
+            ):
+                summary = self.env._(
+                    "%(state)s, leaves at %(when)s",
+                    state=label,
+                    when=reminder._format_moment(reminder.send_at),
+                )
+                next_step = reminder.send_at_reason or self.env._(
+                    "It waits for the customer's sending hours."
+                )
+            elif reminder.state == "queued":
+                next_step = self.env._(
+                    "The email is in Odoo's mail queue and leaves with its next "
+                    "run; this reminder then reads Sent."
+                )
+            elif (
+                reminder.state in renewal_escalation.LEFT_STATES
+                and reminder.escalation_due
+            ):
+                next_step = self.env._(
+                    "Waiting for the customer's answer. Without one, the next "
+                    "step comes at %(when)s (a fallback, a follow-up for the "
+                    "salesperson or the next stage, as the policy says).",
+                    when=reminder._format_moment(reminder.escalation_due),
+                )
+            elif reminder.state == "review":
+                next_step = self.env._(
+                    "Held for the salesperson: approve it to send it to "
+                    "%(recipient)s, edit its text first if needed, or refuse it.",
+                    recipient=reminder.recipient_id.display_name or "",
+                )
+            elif reminder.state == "failed":
+                summary = self.env._(
+                    "Failed after %(attempts)s tries: %(why)s",
+                    attempts=max(reminder.delivery_attempts, 1),
+                    why=why,
+                )
+                next_step = self.env._(
+                    "This email will not be sent again. Check the mail server "
+                    "or the address, then send an urgent reminder from the "
+                    "contract if the customer must hear now; the next stage "
+                    "goes out on its day."
+                )
+            elif reminder.state == "bounced":
+                summary = self.env._("Bounced: %(why)s", why=why)
+                next_step = self.env._(
+                    "The customer's mail server returned the email: correct "
+                    "the address of %(recipient)s or set a backup renewal "
+                    "contact on the customer before the next stage.",
+                    recipient=reminder.recipient_id.display_name or "",
+                )
+            elif reminder.state in ("skipped", "refused", "cancelled") and why:
+                summary = self.env._("%(state)s: %(why)s", state=label, why=why)
+                if reminder.reason_code in self._data_problem_reasons():
+                    next_step = self.env._(
+                        "Nothing was sent for this stage. Correct the contract "
+                        "or the customer: the next stage is tried on its day."
+                    )
+            reminder.status_summary = summary
+            reminder.next_step = next_step
+
+    @api.model
+    def _data_problem_reasons(self):
+        """Reason codes that come from bad data (also noted in the chatter);
+        a channel adds its own."""
+        return DATA_PROBLEM_REASONS
+
+    def _answer_label(self):
+        """The customer's answer, in words."""
+        self.ensure_one()
+        labels = dict(self._fields["answer"]._description_selection(self.env))
+        return labels.get(self.answer, "")
+
+    def _answer_details(self):
+        """What the customer said with their answer, line by line (text)."""
+        self.ensure_one()
+        lines = []
+        if self.answer_reason:
+            reasons = dict(
+                self._fields["answer_reason"]._description_selection(self.env)
+            )
+            lines.append(
+                self.env._("Reason: %(reason)s", reason=reasons[self.answer_reason])
+            )
+        if self.answer_lost_reason_id:
+            lines.append(
+                self.env._("Reason: %(reason)s", reason=self.answer_lost_reason_id.name)
+            )
+        if self.answer_staged_payment:
+            lines.append(self.env._("Asks to pay in instalments"))
+        if self.answer_contact_name:
+            contact = ", ".join(
+                part
+                for part in (
+                    self.answer_contact_name,
+                    self.answer_contact_email,
+                    self.answer_contact_phone,
+                )
+                if part
+            )
+            lines.append(self.env._("New decision maker: %(contact)s", contact=contact))
+        return lines
+
+    @api.model
+    def _recipient_problem_text(self, problem, recipient):
+        texts = {
+            renewal_rules.REASON_NO_EMAIL: self.env._(
+                "%(partner)s has no email address.", partner=recipient.display_name
+            ),
+            renewal_rules.REASON_OPTED_OUT: self.env._(
+                "%(partner)s asked not to receive renewal reminders.",
+                partner=recipient.commercial_partner_id.display_name,
+            ),
+            renewal_rules.REASON_BLACKLISTED: self.env._(
+                "%(email)s is on the email blacklist.", email=recipient.email
+            ),
+            renewal_rules.REASON_ARCHIVED_PARTNER: self.env._(
+                "%(partner)s is archived.", partner=recipient.display_name
+            ),
+            renewal_rules.REASON_OTHER_COMPANY: self.env._(
+                "%(partner)s belongs to another company (%(company)s).",
+                partner=recipient.display_name,
+                company=recipient.company_id.name,
+            ),
+        }
+        return texts[problem]
+
+    def action_approve(self):
+        """Approve reminders awaiting review: they go out at once.
+
+        The recipient is checked again: what was true when the reminder was
+        held (an address, no opt-out, the same company) may not be any more.
+        """
+        self.check_access("write")
+        reminders = self.sudo()
+        reminders.contract_id._renewal_cancel_stale_reminders()
+        to_approve = reminders.filtered(lambda reminder: reminder.state == "review")
+        to_approve._check_text_before_approval()
+        to_approve.write(
+            {"reviewer_id": self.env.user.id, "reviewed_date": fields.Datetime.now()}
+        )
+        blocked = to_approve._skip_unreachable_recipients()
+        to_send = to_approve - blocked
+        # Each reminder leaves on its own channel.
+        self.env["renewal.dispatch"]._send_approved(to_send)
+        to_approve._close_review_activities()
+        to_send._schedule_salesperson_activities()
+        if not blocked:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Not sent"),
+                "message": "\n".join(blocked.mapped("reason")),
+            },
+        }
+
+    def _check_text_before_approval(self):
+        """Refuse to send a held reminder whose edited text is empty or holds
+        a placeholder the template did not put there (the customer's own data,
+        rendered, may hold one: that is data)."""
+        dispatch = self.env["renewal.dispatch"]
+        by_template = defaultdict(lambda: self.browse())
+        # Emails here; another channel checks its own text.
+        for reminder in self.filtered(lambda r: (r.channel or "email") == "email"):
+            by_template[reminder.stage_id and reminder.stage_id._template()] |= reminder
+        for template, reminders in by_template.items():
+            rendered = (
+                dispatch._render_template(template, reminders.contract_id.ids)
+                if template
+                else {}
+            )
+            for reminder in reminders:
+                final = [reminder.subject or "", html2plaintext(reminder.body or "")]
+                values = rendered.get(reminder.contract_id.id)
+                if isinstance(values, Exception) or not values:
+                    values = {}
+                leftovers = ["empty"] if not all(t.strip() for t in final) else []
+                leftovers += renewal_rules.unexplained_markers(
+                    final,
+                    [
+                        values.get("subject") or "",
+                        html2plaintext(values.get("body_html") or ""),
+                    ],
+                )
+                if leftovers:
+                    raise UserError(
+                        self.env._(
+                            "The reminder “%(reminder)s” still holds %(markers)s: "
+                            "fix its text before approving it.",
+                            reminder=reminder.display_name,
+                            markers=", ".join(leftovers),
+                        )
+                    )
+
+    def _skip_unreachable_recipients(self):
+        """Skip, with the reason, the reminders nobody may receive any more.
+
+        Who gets it is decided again (the customer may have an address now,
+        or another backup contact), then checked.
+        """
+        now = fields.Datetime.now()
+        skipped = self.browse()
+        dispatch = self.env["renewal.dispatch"]
+        for reminder in self:
+            recipient, problem = dispatch._recipient(
+                reminder.contract_id, reminder.channel
+            )
+            if recipient != reminder.recipient_id:
+                reminder.recipient_id = recipient
+            if not problem:
+                continue
+            reminder.write(
+                {
+                    "state": "skipped",
+                    "reason_code": problem,
+                    "reason": self._recipient_problem_text(problem, recipient),
+                    "outcome_date": now,
+                }
+            )
+            skipped |= reminder
+        skipped._log_problems_in_chatter()
+        return skipped
+
+    def _refuse(self, reason):
+        self.check_access("write")
+        to_refuse = self.sudo().filtered(lambda reminder: reminder.state == "review")
+        now = fields.Datetime.now()
+        to_refuse.write(
+            {
+                "state": "refused",
+                "reason_code": "refused",
+                "reason": reason,
+                "reviewer_id": self.env.user.id,
+                "reviewed_date": now,
+                "outcome_date": now,
+            }
+        )
+        to_refuse._close_review_activities()
+        return to_refuse.sudo(False)
+
+    def action_refuse(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Refuse Reminders"),
+            "res_model": "renewal.reminder.refuse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_reminder_ids": self.ids},
+        }
+
+    def _close_review_activities(self):
+        review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        activities = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "contract.contract"),
+                ("res_id", "in", self.contract_id.ids),
+                ("activity_type_id", "=", review_type.id),
+            ]
+        )
+        # A contract keeps its review activity while another reminder waits.
+        still_waiting = set(
+            self.search(
+                [("contract_id", "in", self.contract_id.ids), ("state", "=", "review")]
+            ).contract_id.ids
+        )
+        activities.filtered(
+            lambda activity: activity.res_id not in still_waiting
+        ).action_done()
+
+    def _schedule_salesperson_activities(self):
+        """Tell the salespeople: a review to do, or a renewal to follow up.
+
+        One open activity of each kind per contract: a contract that already
+        has one gets its deadline moved, not a second activity. The delay of
+        a follow-up is the activity type's.
+        """
+        review_type = self.env.ref("renewal_reminder.mail_activity_type_renewal_review")
+        follow_type = self.env.ref(
+            "renewal_reminder.mail_activity_type_renewal_follow_up"
+        )
+        deadlines = {
+            review_type: review_type._get_date_deadline(),
+            follow_type: follow_type._get_date_deadline(),
+        }
+        wanted = {}
+        for reminder in self:
+            user = reminder.user_id
+            if not user:
+                continue
+            if reminder.state == "review":
+                activity_type = review_type
+                summary = self.env._(
+                    "Review the %(days)s-day renewal reminder",
+                    days=reminder.days_before,
+                )
+            elif reminder.state == "queued" and (
+                reminder.trigger != "scheduler" or reminder.stage_id.notify_salesperson
+            ):
+                activity_type = follow_type
+                summary = self.env._(
+                    "Follow up the renewal reminder sent to %(partner)s",
+                    partner=reminder.recipient_id.display_name,
+                )
+            else:
+                continue
+            wanted[(reminder.contract_id.id, activity_type)] = {
+                "res_id": reminder.contract_id.id,
+                "activity_type_id": activity_type.id,
+                "user_id": user.id,
+                "date_deadline": deadlines[activity_type],
+                "summary": summary,
+            }
+        if not wanted:
+            return
+        Activity = self.env["mail.activity"].sudo()
+        existing = Activity.search(
+            [
+                ("res_model", "=", "contract.contract"),
+                ("res_id", "in", list({res_id for res_id, _type in wanted})),
+                ("activity_type_id", "in", [review_type.id, follow_type.id]),
+            ]
+        )
+        for activity in existing:
+            values = wanted.pop((activity.res_id, activity.activity_type_id), None)
+            if values and values["date_deadline"] > activity.date_deadline:
+                activity.write(
+                    {
+                        "date_deadline": values["date_deadline"],
+                        "summary": values["summary"],
+                    }
+                )
+        # The activities are the news, not the status they move the
+        # contract to (see renewal.scheduler._process_due_contracts).
+        Activity.with_context(mail_notrack=True)._renewal_schedule_bulk(
+            "contract.contract", list(wanted.values())
+        )
+
+    @api.model
+    def _schedule_once(self, xmlid, wanted):
+        """Give each contract of ``wanted`` ({contract: (summary, note)}) one
+        activity of the type ``xmlid`` for its salesperson, unless one is
+        still open: one to-do per thing to do, however often it comes up.
+        Returns the activities created."""
+        activity_type = self.env.ref(xmlid)
+        wanted = {
+            contract: texts for contract, texts in wanted.items() if contract.user_id
+        }
+        if not wanted:
+            return self.env["mail.activity"]
+        Activity = self.env["mail.activity"].sudo()
+        open_ids = set(
+            Activity.search(
+                [
+                    ("res_model", "=", "contract.contract"),
+                    ("res_id", "in", [contract.id for contract in wanted]),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            ).mapped("res_id")
+        )
+        deadline = activity_type._get_date_deadline()
+        return Activity.with_context(mail_notrack=True)._renewal_schedule_bulk(
+            "contract.contract",
+            [
+                {
+                    "res_id": contract.id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": contract.user_id.id,
+                    "date_deadline": deadline,
+                    "summary": summary,
+                    "note": note,
+                }
+                for contract, (summary, note) in wanted.items()
+                if contract.id not in open_ids
+            ],
+        )
+
+    def _schedule_address_activities(self):
+        """A reminder bounced: its salesperson fixes the address (one
+        activity per contract); the next stage goes to the backup contact
+        meanwhile (see renewal.dispatch._email_recipient)."""
+        wanted = {}
+        for reminder in self.sudo():
+            contract = reminder.contract_id
+            summary = self.env._(
+                "Fix the email address of %(partner)s",
+                partner=reminder.recipient_id.display_name or "",
+            )
+            note = Markup("<p>%s</p><p>%s</p>") % (
+                self.env._(
+                    "The %(days)s-day renewal reminder to %(address)s bounced: "
+                    "%(reason)s",
+                    days=reminder.days_before,
+                    address=reminder.email_to or reminder.recipient_id.email or "",
+                    reason=reminder.reason or "",
+                ),
+                self.env._(
+                    "Until the address is corrected, the next reminders go to "
+                    "the customer's backup renewal contact, when there is one."
+                ),
+            )
+            wanted[contract] = (summary, note)
+        return self._schedule_once(
+            "renewal_reminder.mail_activity_type_renewal_fix_address", wanted
+        )
+
+    def _log_problems_in_chatter(self):
+        """Write each data problem in the contract's chatter, all at once.
+
+        As notes from OdooBot, through Odoo's batch logging
+        (``_message_log_batch``): one note per reminder with a problem.
+        """
+        reasons = self._data_problem_reasons()
+        problems = self.filtered(lambda r: r.reason_code in reasons)
+        if not problems:
+            return
+        reasons = dict(self._fields["reason_code"]._description_selection(self.env))
+        # One body per contract and call: a contract with two problems gets
+        # its second note in a second round.
+        rounds = []
+        for reminder in problems:
+            body = Markup("<p><strong>%s</strong> %s</p><p>%s</p>") % (
+                self.env._("Renewal reminder not sent:"),
+                reasons.get(reminder.reason_code, ""),
+                reminder.reason or "",
+            )
+            contract_id = reminder.contract_id.id
+            for bodies in rounds:
+                if contract_id not in bodies:
+                    bodies[contract_id] = body
+                    break
+            else:
+                rounds.append({contract_id: body})
+        Contract = self.env["contract.contract"].sudo()
+        for bodies in rounds:
+            Contract.browse(list(bodies))._message_log_batch(
+                bodies, author_id=self.env.ref("base.partner_root").id
+            )

@@ -17,6 +17,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
 from ..tools import renewal_escalation, renewal_rules
+from ..tools.renewal_plan import ReminderPlan
 from .renewal_reminder import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
@@ -352,16 +353,16 @@ class RenewalScheduler(models.AbstractModel):
         """
         dispatch = self.env["renewal.dispatch"]
         dispatch._prepare(
-            [plan for plan in plans if plan["state"] in ("scheduled", "review")]
+            [plan for plan in plans if plan.state in ("scheduled", "review")]
         )
-        to_send = [plan for plan in plans if plan["state"] == "scheduled"]
+        to_send = [plan for plan in plans if plan.state == "scheduled"]
         self.env["renewal.timing"]._plan_moments(to_send)
         to_send = self._skip_unsendable(to_send)
         dispatch._send(
             [
                 plan
                 for plan in to_send
-                if not plan.get("send_later") or dispatch._queues_later(plan)
+                if not plan.send_later or dispatch._queues_later(plan)
             ]
         )
         reminders = self.env["renewal.reminder"].create(
@@ -380,11 +381,9 @@ class RenewalScheduler(models.AbstractModel):
         over says nothing true); returns the others."""
         sendable = []
         for plan in plans:
-            last_day = plan["cycle_end"] + timedelta(
-                days=plan["contract"]._renewal_grace()
-            )
-            at = plan.get("send_at")
-            if plan.get("no_moment") or (at and at.date() > last_day):
+            last_day = plan.cycle_end + timedelta(days=plan.contract._renewal_grace())
+            at = plan.send_at
+            if plan.no_moment or (at and at.date() > last_day):
                 plan.update(
                     state="skipped",
                     reason_code="no_send_window",
@@ -494,12 +493,12 @@ class RenewalScheduler(models.AbstractModel):
             if decision.held:
                 to_supersede[superseded] |= held.browse(decision.held)
             plans.extend(
-                dict(base, stage=send, channel=channel, state="scheduled")
+                ReminderPlan(**base, stage=send, channel=channel, state="scheduled")
                 for channel in send._channels()
             )
         if to_supersede:
             self._supersede_held(to_supersede)
-        self._check_recipients([plan for plan in plans if plan["state"] == "scheduled"])
+        self._check_recipients([plan for plan in plans if plan.state == "scheduled"])
         return plans
 
     @api.model
@@ -527,28 +526,21 @@ class RenewalScheduler(models.AbstractModel):
     def _skipped_plan(self, base, stage, code, reason):
         # A step skipped is one line, on the stage's first channel.
         channel = stage._channels()[0] if stage else "email"
-        return dict(
-            base,
-            stage=stage,
-            channel=channel,
-            state="skipped",
-            reason_code=code,
-            reason=reason,
-        )
+        return ReminderPlan(**base, stage=stage, channel=channel).skip(code, reason)
 
     @api.model
     def _check_recipients(self, plans):
         """Pick each plan's recipient on its stage's channel; skip the plans
         nobody may receive."""
         found = self.env["renewal.dispatch"]._recipients(
-            [(plan["contract"], plan["channel"]) for plan in plans]
+            [(plan.contract, plan.channel) for plan in plans]
         )
         for plan, (recipient, problem) in zip(plans, found, strict=True):
-            contract = plan["contract"]
-            plan["recipient"] = recipient
-            plan["state"] = renewal_rules.send_decision(
+            contract = plan.contract
+            plan.recipient = recipient
+            plan.state = renewal_rules.send_decision(
                 problem,
-                plan["stage"].review_required,
+                plan.stage.review_required,
                 contract.renewal_tier_id.review_required,
             )
             if problem:
@@ -561,34 +553,32 @@ class RenewalScheduler(models.AbstractModel):
 
     @api.model
     def _plan_values(self, plan):
-        stage = plan["stage"]
+        stage = plan.stage
         now = fields.Datetime.now()
-        state = plan["state"]
-        recipient = plan.get("recipient")
+        state = plan.state
+        recipient = plan.recipient
         return {
-            "contract_id": plan["contract"].id,
+            "contract_id": plan.contract.id,
             "stage_id": stage.id,
-            "policy_id": plan["policy"].id,
-            "cycle_end": plan["cycle_end"],
+            "policy_id": plan.policy.id,
+            "cycle_end": plan.cycle_end,
             "days_before": stage.days_before if stage else False,
-            "channel": plan.get("channel") or stage.channel or "email",
+            "channel": plan.channel or stage.channel or "email",
             "tone": stage.tone,
             "state": state,
-            "reason_code": plan.get("reason_code"),
-            "reason": plan.get("reason"),
-            "scheduled_date": plan["today"],
+            "reason_code": plan.reason_code,
+            "reason": plan.reason,
+            "scheduled_date": plan.today,
             "recipient_id": recipient.id if recipient else False,
-            "subject": plan.get("subject"),
+            "subject": plan.subject,
             # A queued reminder's text is its email's (see _queue).
-            "draft_body": (plan.get("held_body") or plan.get("body"))
-            if state != "queued"
-            else False,
-            "send_at": plan.get("send_at") or False,
-            "send_at_reason": plan.get("send_at_reason") or False,
+            "draft_body": (plan.held_body or plan.body) if state != "queued" else False,
+            "send_at": plan.send_at or False,
+            "send_at_reason": plan.send_at_reason or False,
             "outcome_date": now if state in ("skipped", "failed") else False,
-            "trigger": plan.get("trigger", "scheduler"),
-            "queued_date": plan.get("queued_date", False),
-            "answer_key": plan.get("answer_key", False),
+            "trigger": plan.trigger,
+            "queued_date": plan.queued_date or False,
+            "answer_key": plan.answer_key or False,
             # What the channel that sent it records (its email, message...).
-            **plan.get("sent_values", {}),
+            **plan.sent_values,
         }

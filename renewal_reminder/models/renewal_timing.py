@@ -98,11 +98,9 @@ class RenewalTiming(models.AbstractModel):
         cycle (with the grace the customer was given), within the horizon;
         ``start`` itself is always looked at."""
         horizon = start + timedelta(days=HORIZON_DAYS)
-        if not plan.get("cycle_end"):
+        if not plan.cycle_end:
             return horizon
-        last_day = plan["cycle_end"] + timedelta(
-            days=plan["contract"]._renewal_grace() + 1
-        )
+        last_day = plan.cycle_end + timedelta(days=plan.contract._renewal_grace() + 1)
         end = min(datetime.combine(last_day, time(), tzinfo=UTC), horizon)
         return max(end, start + NOW_TOLERANCE)
 
@@ -117,10 +115,10 @@ class RenewalTiming(models.AbstractModel):
         # Plans that read the same hours on the same clock are one group.
         groups = defaultdict(list)
         for plan in plans:
-            contract, policy = plan["contract"], plan["policy"]
+            contract, policy = plan.contract, plan.policy
             if not policy.calendar_id:
                 continue
-            recipient = plan.get("recipient")
+            recipient = plan.recipient
             tz = self._zone_name(
                 (recipient and recipient.tz) or contract._renewal_customer_tz()
             )
@@ -140,11 +138,11 @@ class RenewalTiming(models.AbstractModel):
                 moment = renewal_timing.first_moment(
                     openings,
                     aware_now,
-                    self._preferred_hour(plan["contract"], plan["policy"]),
+                    self._preferred_hour(plan.contract, plan.policy),
                     tz,
                     blackouts[key],
                 )
-                plan.update(self._moment_values(moment, tz, aware_now))
+                plan.update(**self._moment_values(moment, tz, aware_now))
 
     @api.model
     def _preferred_hour(self, contract, policy):

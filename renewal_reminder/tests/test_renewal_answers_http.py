@@ -10,6 +10,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
 
+from ..tools.renewal_plan import ReminderPlan
 from .common import RenewalCommon
 
 LINK = re.compile(r'href="([^"]*/renewal/(?:answer|unsubscribe)/[^"]+)"')
@@ -112,31 +113,31 @@ class TestRenewalAnswers(RenewalCommon, MockEmail, HttpCase):
                     self.contract if partner == self.customer_standard else contract
                 )
                 rendered = Dispatch._render_template(template, target.ids)[target.id]
-                plan = {
-                    "state": "scheduled",
-                    "contract": target,
-                    "recipient": partner,
-                    "cycle_end": target.renewal_cycle_end,
-                    "body": rendered["body_html"],
-                }
+                plan = ReminderPlan(
+                    state="scheduled",
+                    contract=target,
+                    recipient=partner,
+                    cycle_end=target.renewal_cycle_end,
+                    body=rendered["body_html"],
+                )
                 Answer._decorate([plan])
-                body = str(plan["body"])
+                body = str(plan.body)
                 with self.subTest(tone=tone, lang=partner.lang):
                     self.assertEqual(body.count("o_renewal_answer_block"), 1)
                     self.assertIn(words, body)
-                    self.assertIn("List-Unsubscribe", plan["mail_headers"])
+                    self.assertIn("List-Unsubscribe", plan.mail_headers)
         # A template of the admin's own, without the block's place, gets it
         # at the end of the message.
-        plan = {
-            "state": "scheduled",
-            "contract": self.contract,
-            "recipient": self.customer_standard,
-            "cycle_end": self.contract.renewal_cycle_end,
-            "body": "<p>Our own words</p>",
-        }
+        plan = ReminderPlan(
+            state="scheduled",
+            contract=self.contract,
+            recipient=self.customer_standard,
+            cycle_end=self.contract.renewal_cycle_end,
+            body="<p>Our own words</p>",
+        )
         Answer._decorate([plan])
-        self.assertTrue(str(plan["body"]).startswith("<p>Our own words</p>"))
-        self.assertIn("o_renewal_answer_block", str(plan["body"]))
+        self.assertTrue(str(plan.body).startswith("<p>Our own words</p>"))
+        self.assertIn("o_renewal_answer_block", str(plan.body))
         # The page speaks the customer's language.
         with freeze_time("2027-03-01"):
             self.env["renewal.scheduler"]._cron_send_due_reminders()

@@ -118,7 +118,7 @@ class TestRenewalPolicyEdits(RenewalCommon, MockEmail):
 
         def broken_for_one_contract(reminder, plan):
             values = plan_values(reminder, plan)
-            if plan["contract"] == bad:
+            if plan.contract == bad:
                 values["cycle_end"] = None  # NOT NULL: a real database error
             return values
 

@@ -8,6 +8,7 @@ from odoo.tools import format_date, format_datetime
 
 from ..models.renewal_timing import HORIZON_DAYS
 from ..tools import renewal_rules, renewal_simulation, renewal_timing
+from ..tools.renewal_plan import ReminderPlan
 
 
 class RenewalPolicyPreview(models.TransientModel):
@@ -215,17 +216,17 @@ class RenewalPolicyPreview(models.TransientModel):
             email_from = self._sender_text(rendered)[0] or email_to
             # The answer block as the customer gets it; its links, made for
             # no reminder, open the "no longer valid" page.
-            plan = {
-                "state": "scheduled",
-                "contract": contract,
-                "recipient": recipient,
-                "cycle_end": contract.renewal_cycle_end or fields.Date.today(),
-                "body": rendered.get("body_html") or "",
-                "template": template,
-            }
+            plan = ReminderPlan(
+                state="scheduled",
+                contract=contract,
+                recipient=recipient,
+                cycle_end=contract.renewal_cycle_end or fields.Date.today(),
+                body=rendered.get("body_html") or "",
+                template=template,
+            )
             Answer = self.env["renewal.answer"]
             Answer._decorate([plan])
-            body = Markup(plan["body"])
+            body = Markup(plan.body)
             # Laid out as the customer's, with the links of the user who
             # gets the test (never the customer's own portal links).
             body_html = self.env["renewal.dispatch"]._render_layout(
@@ -234,7 +235,7 @@ class RenewalPolicyPreview(models.TransientModel):
                 body,
                 template.email_layout_xmlid or False,
                 options.get("lang") or recipient.lang,
-                Answer._unsubscribe_url(plan["mail_headers"]),
+                Answer._unsubscribe_url(plan.mail_headers),
             )
             values.append(
                 {

@@ -4,6 +4,7 @@ from odoo.tools import SQL, html2plaintext
 from odoo.tools.misc import clean_context
 
 from ..tools import renewal_rules
+from ..tools.renewal_plan import ReminderPlan
 
 RENDER_MODEL = "contract.contract"
 
@@ -200,16 +201,16 @@ class RenewalUrgentReminder(models.TransientModel):
             }
         )
         # The customer answers this one from the email too.
-        plan = {
-            "state": "scheduled",
-            "contract": contract,
-            "recipient": recipient,
-            "cycle_end": reminder.cycle_end,
-            "body": reminder.draft_body,
-            "template": self.template_id,
-        }
+        plan = ReminderPlan(
+            state="scheduled",
+            contract=contract,
+            recipient=recipient,
+            cycle_end=reminder.cycle_end,
+            body=reminder.draft_body,
+            template=self.template_id,
+        )
         self.env["renewal.answer"]._decorate([plan])
-        reminder.write({"answer_key": plan["answer_key"], "draft_body": plan["body"]})
+        reminder.write({"answer_key": plan.answer_key, "draft_body": plan.body})
         reminder._queue_emails(self.template_id)
         reminder._schedule_salesperson_activities()
         return {"type": "ir.actions.act_window_close"}

@@ -14,6 +14,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
 from odoo.addons.renewal_reminder.tools import renewal_rules
+from odoo.addons.renewal_reminder.tools.renewal_plan import ReminderPlan
 from odoo.addons.sms.tools.sms_tools import sms_content_to_rendered_html
 
 from ..tools import renewal_sms
@@ -104,7 +105,7 @@ class RenewalDispatch(models.AbstractModel):
         templates = {}
         by_template = defaultdict(list)
         for plan in plans:
-            stage = plan["stage"]
+            stage = plan.stage
             if stage not in templates:
                 templates[stage] = stage._sms_template()
             by_template[templates[stage]].append(plan)
@@ -119,11 +120,9 @@ class RenewalDispatch(models.AbstractModel):
                         ),
                     )
                 continue
-            texts = self._render_sms(
-                template, [p["contract"].id for p in template_plans]
-            )
+            texts = self._render_sms(template, [p.contract.id for p in template_plans])
             for plan in template_plans:
-                text = texts.get(plan["contract"].id)
+                text = texts.get(plan.contract.id)
                 if isinstance(text, Exception):
                     plan.update(
                         state="failed",
@@ -150,9 +149,9 @@ class RenewalDispatch(models.AbstractModel):
                         ),
                     )
                     continue
-                plan["sms_template"] = template
-                plan["sms_text"] = text
-        ready = [plan for plan in plans if plan.get("sms_text")]
+                plan.extra["sms_template"] = template
+                plan.extra["sms_text"] = text
+        ready = [plan for plan in plans if plan.extra.get("sms_text")]
         self._add_sms_links(ready)
 
     @api.model
@@ -182,16 +181,14 @@ class RenewalDispatch(models.AbstractModel):
         Answer = self.env["renewal.answer"]
         urls = []
         for plan in plans:
-            plan["answer_key"] = plan.get("answer_key") or Answer._new_key()
-            links = Answer._urls(
-                plan["contract"], plan["answer_key"], plan["cycle_end"]
-            )
-            plan["answer_url"] = links["answer"]
+            plan.answer_key = plan.answer_key or Answer._new_key()
+            links = Answer._urls(plan.contract, plan.answer_key, plan.cycle_end)
+            plan.extra["answer_url"] = links["answer"]
             # The SMS's own opt-out: it stops renewal SMS, not the emails.
-            plan["optout_url"] = Answer._sms_stop_url(
-                plan["contract"], plan["answer_key"]
+            plan.extra["optout_url"] = Answer._sms_stop_url(
+                plan.contract, plan.answer_key
             )
-            urls += [plan["answer_url"], plan["optout_url"]]
+            urls += [plan.extra["answer_url"], plan.extra["optout_url"]]
         # Long random codes: a short link must not be guessable, since it
         # opens a page of the customer's (see link_tracker_code.py).
         trackers = (
@@ -210,25 +207,25 @@ class RenewalDispatch(models.AbstractModel):
             .sudo()
             .search([("link_id", "in", trackers.ids)], order="id")
         }
-        base = plans[0]["contract"].get_base_url()
+        base = plans[0].contract.get_base_url()
         short = {
             url: f"{base}/r/{codes[tracker.id]}"
             for url, tracker in zip(urls, trackers, strict=True)
         }
         for plan in plans:
-            lang = (plan.get("recipient") or plan["contract"].partner_id).lang
+            lang = (plan.recipient or plan.contract.partner_id).lang
             localized = self.with_context(lang=lang or self.env.lang)
             text = localized.env._(
                 "%(text)s\nAnswer: %(answer)s\nStop SMS: %(stop)s",
-                text=plan["sms_text"],
-                answer=short[plan["answer_url"]],
-                stop=short[plan["optout_url"]],
+                text=plan.extra["sms_text"],
+                answer=short[plan.extra["answer_url"]],
+                stop=short[plan.extra["optout_url"]],
             )
-            plan["body"] = text
+            plan.body = text
             # An SMS that waits (for review, or for the sending hours) waits
             # in the log as HTML.
-            plan["held_body"] = self._sms_review_body(text)
-            plan["subject"] = False
+            plan.held_body = self._sms_review_body(text)
+            plan.subject = False
 
     # ------------------------------------------------------------------
     # Sending
@@ -248,12 +245,12 @@ class RenewalDispatch(models.AbstractModel):
             return
         numbers = {}
         for plan in plans:
-            key = (plan["recipient"].id, plan["contract"].company_id.id)
+            key = (plan.recipient.id, plan.contract.company_id.id)
             if key not in numbers:
                 numbers[key] = self._sms_number(
-                    plan["recipient"], plan["contract"].company_id
+                    plan.recipient, plan.contract.company_id
                 )[1]
-            plan["sms_number"] = numbers[key]
+            plan.extra["sms_number"] = numbers[key]
         now = fields.Datetime.now()
         for turn in _turns(plans):
             messages = self._log_and_queue_sms(turn)
@@ -263,7 +260,7 @@ class RenewalDispatch(models.AbstractModel):
                     queued_date=now,
                     sent_values={
                         "message_id": message.id,
-                        "sms_number": plan["sms_number"],
+                        "sms_number": plan.extra["sms_number"],
                         "email_to": False,
                     },
                 )
@@ -276,12 +273,12 @@ class RenewalDispatch(models.AbstractModel):
         """The log messages of ``plans`` (one contract each), their SMS,
         notifications and trackers; the log messages in the plans' order."""
         contracts = self.env["contract.contract"].browse(
-            [plan["contract"].id for plan in plans]
+            [plan.contract.id for plan in plans]
         )
         # What the composer's mass mode logs of each SMS.
         messages = contracts._message_log_batch(
             bodies={
-                plan["contract"].id: sms_content_to_rendered_html(plan["body"])
+                plan.contract.id: sms_content_to_rendered_html(plan.body)
                 for plan in plans
             },
             message_type="sms",
@@ -292,9 +289,9 @@ class RenewalDispatch(models.AbstractModel):
             .create(
                 [
                     {
-                        "body": plan["body"],
-                        "number": plan["sms_number"],
-                        "partner_id": plan["recipient"].id,
+                        "body": plan.body,
+                        "number": plan.extra["sms_number"],
+                        "partner_id": plan.recipient.id,
                         "mail_message_id": message.id,
                         "state": "outgoing",
                         "failure_type": "",
@@ -327,22 +324,23 @@ class RenewalDispatch(models.AbstractModel):
         """Send the held SMS reminders a salesperson approved (their text
         as it was reviewed)."""
         plans = [
-            {
-                "contract": reminder.contract_id,
-                "recipient": reminder.recipient_id,
-                "body": html2plaintext(
+            ReminderPlan(
+                contract=reminder.contract_id,
+                recipient=reminder.recipient_id,
+                channel="sms",
+                body=html2plaintext(
                     reminder.draft_body or "", include_references=False
                 ).strip(),
-            }
+            )
             for reminder in reminders
         ]
         self._send_sms(plans)
         for reminder, plan in zip(reminders, plans, strict=True):
             reminder.write(
                 dict(
-                    plan["sent_values"],
+                    plan.sent_values,
                     state="queued",
-                    queued_date=plan["queued_date"],
+                    queued_date=plan.queued_date,
                     draft_body=False,
                 )
             )
@@ -358,7 +356,7 @@ def _turns(plans):
     turn in the plans' order."""
     turns = []
     for plan in plans:
-        contract = plan["contract"].id
+        contract = plan.contract.id
         for turn in turns:
             if contract not in turn:
                 turn[contract] = plan
