@@ -374,6 +374,14 @@ class RenewalDispatch(models.AbstractModel):
         if not items:
             return [], self.env["mail.message"]
         options = self._post_options(items)
+        # The composer sends its records in batches of this size and empties
+        # the cache after each: one composer per batch, read before it.
+        chunk = (
+            int(
+                self.env["ir.config_parameter"].sudo().get_param("mail.batch_size") or 0
+            )
+            or 50
+        )
         groups = defaultdict(list)
         for index, (item, opts) in enumerate(zip(items, options, strict=True)):
             template = item.get("template")
@@ -384,16 +392,16 @@ class RenewalDispatch(models.AbstractModel):
             )
             # A composer takes each record once.
             for group in groups[key]:
-                if item["contract"].id not in group:
+                if item["contract"].id not in group and len(group) < chunk:
                     group[item["contract"].id] = (index, item, opts)
                     break
             else:
                 groups[key].append({item["contract"].id: (index, item, opts)})
-        self._prefetch_customers(items)
         mails = [None] * len(items)
         Mail = self.env["mail.mail"].sudo()
         for (layout, server_id, auto_delete), batches in groups.items():
             for batch in batches:
+                self._prefetch_customers([item for _i, item, _o in batch.values()])
                 prepared = {
                     contract_id: self._prepared_mail(item, opts)
                     for contract_id, (_index, item, opts) in batch.items()
