@@ -116,3 +116,17 @@ class TestMigration(RenewalCommon):
         Reminder = self.env["renewal.reminder"].with_user(self.other_salesperson)
         self.assertEqual(Reminder.search([("contract_id", "=", contract.id)]), sent)
         self.assertEqual(sent.user_id, self.salesperson)
+
+    def test_18_0_1_5_0_runs_the_daily_pass_on_the_scheduler(self):
+        main = self.env.ref("renewal_reminder.ir_cron_renewal_reminder_send")
+        self.env["renewal.scheduler"]._set_parallel_passes(2)
+        crons = self.env["renewal.scheduler"]._pass_crons()
+        self.assertEqual(len(crons), 2)
+        # As an earlier version left them: on the reminder log.
+        reminder_model = self.env["ir.model"]._get("renewal.reminder")
+        crons.write({"model_id": reminder_model.id})
+        _migration("18.0.1.5.0", "post-migration").migrate(self.env.cr, "18.0.1.4.0")
+        self.assertEqual(
+            set(crons.mapped("model_id.model")), {"renewal.scheduler"}, main.name
+        )
+        self.assertEqual(main.code, "model._cron_send_due_reminders()")
