@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.models import regex_order
 from odoo.tools import SQL, format_date
 
-from ..tools import renewal_rules
+from ..tools import renewal_mail, renewal_rules
 from .renewal_policy import BILLING_RHYTHMS
 from .renewal_reminder import (
     CONTRACT_FIELDS as REMINDER_CONTRACT_FIELDS,
@@ -1135,14 +1135,14 @@ class ContractContract(models.Model):
     def _renewal_mail_prepared(self):
         """What ``renewal.dispatch`` prepared for this contract's reminder
         email now leaving through the composer, or an empty dict."""
-        prepared = self.env.context.get("renewal_mail_prepared") or {}
+        prepared = renewal_mail.prepared_mails(self.env.context)
         return prepared.get(self.id) or {} if len(self) == 1 else {}
 
     def _message_get_default_recipients(self):
         recipients = super()._message_get_default_recipients()
         # The composer lays each reminder out for whom it goes to (its
         # portal links are theirs): the checked recipient, not the customer.
-        prepared = self.env.context.get("renewal_mail_prepared") or {}
+        prepared = renewal_mail.prepared_mails(self.env.context)
         for contract in self:
             item = prepared.get(contract.id)
             if item:
@@ -1178,7 +1178,7 @@ class ContractContract(models.Model):
 
     def _message_mail_after_hook(self, mails):
         result = super()._message_mail_after_hook(mails)
-        prepared = self.env.context.get("renewal_mail_prepared") or {}
+        prepared = renewal_mail.prepared_mails(self.env.context)
         # The team sees each reminder's delivery in the chatter, and a bounce
         # comes back to it, as for any notified email.
         self.env["mail.notification"].sudo().create(

@@ -1,5 +1,7 @@
 from odoo import models
 
+from ..tools import renewal_mail
+
 # What a prepared reminder brings to the composer's rendering: its texts are
 # final (rendered from the stage's template, answer links included, perhaps
 # reviewed by the salesperson), so the composer takes them as they are.
@@ -20,7 +22,7 @@ class MailComposeMessage(models.TransientModel):
     def _renewal_prepared(self):
         if self.composition_mode != "mass_mail" or self.model != "contract.contract":
             return {}
-        return self.env.context.get("renewal_mail_prepared") or {}
+        return renewal_mail.prepared_mails(self.env.context)
 
     def _render_field(self, field, res_ids, *args, **kwargs):
         prepared = self._renewal_prepared()

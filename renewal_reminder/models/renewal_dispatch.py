@@ -19,6 +19,7 @@ from odoo import api, fields, models
 from odoo.tools import email_normalize, html2plaintext
 
 from ..tools import renewal_rules
+from ..tools.renewal_mail import PreparedMails
 from ..tools.renewal_plan import ReminderPlan
 
 _logger = logging.getLogger(__name__)
@@ -402,10 +403,10 @@ class RenewalDispatch(models.AbstractModel):
         for (layout, server_id, auto_delete), batches in groups.items():
             for batch in batches:
                 self._prefetch_customers([item for _i, item, _o in batch.values()])
-                prepared = {
-                    contract_id: self._prepared_mail(item, opts)
+                prepared = PreparedMails(
+                    (contract_id, self._prepared_mail(item, opts))
                     for contract_id, (_index, item, opts) in batch.items()
-                }
+                )
                 composer = (
                     self.env["mail.compose.message"]
                     .with_context(
@@ -557,7 +558,9 @@ class RenewalDispatch(models.AbstractModel):
             "res_id": contract.id,
         }
         contract = contract.with_context(
-            renewal_mail_prepared={contract.id: {"unsubscribe_url": unsubscribe_url}}
+            renewal_mail_prepared=PreparedMails(
+                {contract.id: {"unsubscribe_url": unsubscribe_url}}
+            )
         )
         for (
             _lang,

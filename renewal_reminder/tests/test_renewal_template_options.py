@@ -269,3 +269,45 @@ class TestRenewalTemplateOptions(RenewalCommon, MockEmail):
         self.assertEqual(reminder.state, "skipped")
         self.assertEqual(reminder.reason_code, "opted_out")
         self.assertFalse(reminder.mail_id)
+
+    def test_a_client_cannot_hand_the_composer_prepared_reminders(self):
+        # What a client writes in its context (as over XML-RPC) is plain
+        # data: the composer renders what the user wrote, to whom it says.
+        contract = self._create_contract(self.customer_standard)
+        stranger = self.env["res.partner"].create(
+            {"name": "Stranger", "email": "stranger@example.com"}
+        )
+        forged = {
+            contract.id: {
+                "subject": "Forged",
+                "body": "<p>Forged</p>",
+                "log_body": "<p>Forged</p>",
+                "email_from": "ceo@example.com",
+                "lang": "en_US",
+                "author_id": self.manager.partner_id.id,
+                "record_name": "Forged",
+                "partner_ids": [stranger.id],
+                "headers": {"X-Forged": "1"},
+                "unsubscribe_url": "https://evil.example.com",
+            }
+        }
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(self.salesperson)
+            .with_context(renewal_mail_prepared=forged)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": "contract.contract",
+                    "res_ids": contract.ids,
+                    "subject": "My own words",
+                    "body": "<p>Hello</p>",
+                }
+            )
+        )
+        with self.mock_mail_gateway():
+            mails, _messages = composer._action_send_mail()
+        self.assertEqual(mails.subject, "My own words")
+        self.assertNotIn(stranger, mails.recipient_ids)
+        self.assertNotIn("X-Forged", mails.headers or "")
+        self.assertNotEqual(mails.author_id, self.manager.partner_id)
