@@ -110,6 +110,19 @@ class TestRenewalWorkers(BaseCase):
         for connection in self.connections:
             connection.close()
 
+    def _run_cron(self, env, cron):
+        """What a cron worker does with a job that is due: Odoo's cron
+        runner, for real, on a connection of its own."""
+        env.cr.execute(
+            "UPDATE ir_cron SET nextcall = '2000-01-01' WHERE id = %s", [cron.id]
+        )
+        env.cr.commit()  # pylint: disable=invalid-commit
+        db = db_connect(get_db_name())
+        with db.cursor() as cron_cr:
+            job = env.registry["ir.cron"]._acquire_one_job(cron_cr, cron.id)
+            self.assertTrue(job)
+            env.registry["ir.cron"]._process_job(db, cron_cr, job)
+
     def test_two_workers_split_the_due_contracts_and_never_send_twice(self):
         worker_a, worker_b = (
             api.Environment(cr, SUPERUSER_ID, {}) for cr in self.connections[1:]
@@ -170,16 +183,7 @@ class TestRenewalWorkers(BaseCase):
             return process(self, contracts, today)
 
         def run_the_cron():
-            # What a cron worker does with a job that is due.
-            cr.execute(
-                "UPDATE ir_cron SET nextcall = '2000-01-01' WHERE id = %s", [cron.id]
-            )
-            cr.commit()  # pylint: disable=invalid-commit
-            db = db_connect(get_db_name())
-            with db.cursor() as cron_cr:
-                job = env.registry["ir.cron"]._acquire_one_job(cron_cr, cron.id)
-                self.assertTrue(job)
-                env.registry["ir.cron"]._process_job(db, cron_cr, job)
+            self._run_cron(env, cron)
 
         def queued_per_contract():
             cr.rollback()
@@ -251,15 +255,7 @@ class TestRenewalWorkers(BaseCase):
             return reminders
 
         def run_the_cron():
-            cr.execute(
-                "UPDATE ir_cron SET nextcall = '2000-01-01' WHERE id = %s", [cron.id]
-            )
-            cr.commit()  # pylint: disable=invalid-commit
-            db = db_connect(get_db_name())
-            with db.cursor() as cron_cr:
-                job = env.registry["ir.cron"]._acquire_one_job(cron_cr, cron.id)
-                self.assertTrue(job)
-                env.registry["ir.cron"]._process_job(db, cron_cr, job)
+            self._run_cron(env, cron)
 
         def queued():
             cr.rollback()
